@@ -221,3 +221,11 @@ func Authorize(p Principal, act Action, orgID int64) error {
 	}
 	return nil
 }
+
+// NewOneTimePassword returns a generated password and its hash, for new
+// accounts and resets: the user must change it at first login.
+func NewOneTimePassword() (plain, hash string, err error) {
+	plain = GeneratePassword()
+	hash, err = HashPassword(plain, DefaultPasswordParams)
+	return plain, hash, err
+}

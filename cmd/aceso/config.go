@@ -1,0 +1,196 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is all of Aceso's settings in one struct, filled in this order:
+// defaults → optional JSON file (--config / ACESO_CONFIG) → environment
+// (ACESO_*, and ACESO_*_FILE for secrets) → flags → Validate.
+type Config struct {
+	DB            string        `json:"db"`             // SQLite path or postgres:// URL
+	Listen        string        `json:"listen"`         // host:port
+	LogLevel      string        `json:"log_level"`      // debug, info, warn, error
+	LogFormat     string        `json:"log_format"`     // text, json
+	SecureCookies bool          `json:"secure_cookies"` // behind TLS: Secure cookies and HSTS
+	SessionIdle   time.Duration `json:"-"`
+	SessionMax    time.Duration `json:"-"`
+	CSIRTName     string        `json:"csirt_name"` // name of the CSIRT created at first start
+	AdminEmail    string        `json:"admin_email"`
+	AutoMigrate   bool          `json:"auto_migrate"`
+	MaxBodyBytes  int64         `json:"max_body_bytes"`
+}
+
+// configFile mirrors Config with durations as strings ("2h").
+type configFile struct {
+	Config
+	SessionIdle string `json:"session_idle"`
+	SessionMax  string `json:"session_max"`
+}
+
+func defaultConfig() Config {
+	return Config{
+		DB:           "aceso-data/aceso.db",
+		Listen:       "127.0.0.1:8080",
+		LogLevel:     "info",
+		LogFormat:    "text",
+		SessionIdle:  2 * time.Hour,
+		SessionMax:   12 * time.Hour,
+		CSIRTName:    "Health Sector CSIRT",
+		AdminEmail:   "admin@aceso.local",
+		AutoMigrate:  true,
+		MaxBodyBytes: 1 << 20,
+	}
+}
+
+// loadConfig builds the configuration for a subcommand. fs has the
+// common flags registered by registerConfigFlags; args are parsed here.
+func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	cfg := defaultConfig()
+	// The config file may be named by flag or env; find it before parsing
+	// the rest, so that flags still win over the file.
+	path := getenv("ACESO_CONFIG")
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a, "--config="); ok {
+			path = v
+		} else if (a == "--config" || a == "-config") && i+1 < len(args) {
+			path = args[i+1]
+		}
+	}
+	if path != "" {
+		if err := cfg.readFile(path); err != nil {
+			return cfg, err
+		}
+	}
+	if err := cfg.fromEnv(getenv); err != nil {
+		return cfg, err
+	}
+	var configFlag string
+	fs.StringVar(&configFlag, "config", path, "JSON configuration `file` (env ACESO_CONFIG)")
+	fs.StringVar(&cfg.DB, "db", cfg.DB, "database: a SQLite `path` or a postgres:// URL (env ACESO_DB, ACESO_DB_FILE)")
+	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn, error (env ACESO_LOG_LEVEL)")
+	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json (env ACESO_LOG_FORMAT)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+func (c *Config) readFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	f := configFile{Config: *c, SessionIdle: c.SessionIdle.String(), SessionMax: c.SessionMax.String()}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return fmt.Errorf("config file %s: %v", path, err)
+	}
+	*c = f.Config
+	for name, dst := range map[string]*time.Duration{"session_idle": &c.SessionIdle, "session_max": &c.SessionMax} {
+		v := map[string]string{"session_idle": f.SessionIdle, "session_max": f.SessionMax}[name]
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("config file %s: %s: %q is not a duration like 2h or 30m", path, name, v)
+		}
+		*dst = d
+	}
+	return nil
+}
+
+// fromEnv reads ACESO_* variables. For secrets, ACESO_X_FILE names a file
+// holding the value (Docker/Kubernetes secrets), so it never sits in the
+// environment of every process.
+func (c *Config) fromEnv(getenv func(string) string) error {
+	str := func(name string, dst *string) error {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+		if p := getenv(name + "_FILE"); p != "" {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return fmt.Errorf("%s_FILE: %w", name, err)
+			}
+			*dst = strings.TrimSpace(string(b))
+		}
+		return nil
+	}
+	for name, dst := range map[string]*string{
+		"ACESO_DB": &c.DB, "ACESO_LISTEN": &c.Listen, "ACESO_LOG_LEVEL": &c.LogLevel, "ACESO_LOG_FORMAT": &c.LogFormat,
+		"ACESO_CSIRT_NAME": &c.CSIRTName, "ACESO_ADMIN_EMAIL": &c.AdminEmail,
+	} {
+		if err := str(name, dst); err != nil {
+			return err
+		}
+	}
+	for name, dst := range map[string]*bool{"ACESO_SECURE_COOKIES": &c.SecureCookies, "ACESO_AUTO_MIGRATE": &c.AutoMigrate} {
+		if v := getenv(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not true or false", name, v)
+			}
+			*dst = b
+		}
+	}
+	for name, dst := range map[string]*time.Duration{"ACESO_SESSION_IDLE": &c.SessionIdle, "ACESO_SESSION_MAX": &c.SessionMax} {
+		if v := getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a duration like 2h or 30m", name, v)
+			}
+			*dst = d
+		}
+	}
+	return nil
+}
+
+// Validate checks the whole configuration and says what to fix.
+func (c *Config) Validate() error {
+	var problems []string
+	if strings.TrimSpace(c.DB) == "" {
+		problems = append(problems, "--db is empty: give a SQLite path or a postgres:// URL")
+	}
+	if strings.HasPrefix(c.DB, "mysql:") || strings.HasPrefix(c.DB, "sqlserver:") {
+		problems = append(problems, "--db: only SQLite paths and postgres:// URLs are supported")
+	}
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
+		problems = append(problems, fmt.Sprintf("--listen %q must be host:port, e.g. 127.0.0.1:8080", c.Listen))
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		problems = append(problems, fmt.Sprintf("--listen %q: port must be 0 to 65535", c.Listen))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		problems = append(problems, fmt.Sprintf("--log-level %q must be debug, info, warn or error", c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		problems = append(problems, fmt.Sprintf("--log-format %q must be text or json", c.LogFormat))
+	}
+	if c.SessionIdle < time.Minute || c.SessionIdle > 24*time.Hour {
+		problems = append(problems, "session idle timeout must be between 1m and 24h")
+	}
+	if c.SessionMax < c.SessionIdle || c.SessionMax > 30*24*time.Hour {
+		problems = append(problems, "session maximum lifetime must be at least the idle timeout and at most 720h")
+	}
+	if c.MaxBodyBytes < 1024 {
+		problems = append(problems, "max_body_bytes must be at least 1024")
+	}
+	if len(strings.TrimSpace(c.CSIRTName)) < 2 {
+		problems = append(problems, "csirt_name must be at least 2 characters")
+	}
+	if !strings.Contains(c.AdminEmail, "@") {
+		problems = append(problems, fmt.Sprintf("admin_email %q is not an e-mail address", c.AdminEmail))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("invalid configuration: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
