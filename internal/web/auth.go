@@ -174,6 +174,12 @@ func (s *Server) checkLogin(ctx context.Context, email, password, ip string) (ac
 		s.opt.IPThrottle.Fail(ipKey)
 		return access.User{}, aceso.Errorf(aceso.EUNAUTHORIZED, "wrong e-mail address or password")
 	}
+	select {
+	case s.hashSlots <- struct{}{}:
+		defer func() { <-s.hashSlots }()
+	case <-ctx.Done():
+		return access.User{}, aceso.Wrap(aceso.EUNAVAILABLE, ctx.Err(), "request cancelled")
+	}
 	u, err := s.db.UserByEmail(ctx, email)
 	if err != nil {
 		if aceso.ErrorCode(err) != aceso.ENOTFOUND {

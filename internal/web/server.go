@@ -50,6 +50,9 @@ type Server struct {
 	routes  []Route
 	metrics *metrics
 	handler http.Handler
+	// hashSlots bounds concurrent password verifications: each argon2id
+	// run holds 64 MiB, so a login flood must queue rather than exhaust memory.
+	hashSlots chan struct{}
 }
 
 // New builds a server with all routes registered.
@@ -79,7 +82,7 @@ func New(opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opt: opt, db: opt.DB, log: opt.Log, now: opt.Now, tmpl: tmpl, mux: http.NewServeMux(), metrics: newMetrics()}
+	s := &Server{opt: opt, db: opt.DB, log: opt.Log, now: opt.Now, tmpl: tmpl, mux: http.NewServeMux(), metrics: newMetrics(), hashSlots: make(chan struct{}, 4)}
 	s.registerRoutes()
 	static, _ := fs.Sub(staticFS, "static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))

@@ -33,17 +33,17 @@ type actor struct {
 // world is a deployment with the CSIRT and two member hospitals A and B.
 // Everything of B carries the marker "markerb" so a leak is easy to spot.
 type world struct {
-	t                     *testing.T
-	db                    *store.DB
-	srv                   *web.Server
-	ts                    *httptest.Server
-	csirt, a, b           access.Org
-	csirtAdmin            actor
-	aAdmin, aViewer       actor
-	bAdmin                actor
-	bUser                 access.User
-	bToken                access.APIToken
-	aToken, aViewerToken  string
+	t                    *testing.T
+	db                   *store.DB
+	srv                  *web.Server
+	ts                   *httptest.Server
+	csirt, a, b          access.Org
+	csirtAdmin           actor
+	aAdmin, aViewer      actor
+	bAdmin               actor
+	bUser                access.User
+	bToken               access.APIToken
+	aToken, aViewerToken string
 }
 
 const marker = "markerb"
