@@ -61,4 +61,6 @@ func (s *Server) registerRoutes() {
 	api(Route{Method: del, Path: "/api/v1/tokens/{token}", Auth: User, Act: admin, Summary: "Revoke an API token"}, s.apiTokenRevoke)
 	api(Route{Method: get, Path: "/api/v1/audit", Auth: User, Act: admin, Summary: "Audit log of an organisation (?org=ID, ?before=ID, ?limit=N)", Resp: "AuditList"}, s.apiAudit)
 	api(Route{Method: get, Path: "/api/v1/audit/verify", Auth: User, Act: orgs, Summary: "Verify the whole hash chain of the audit log", Resp: "AuditVerify"}, s.apiAuditVerify)
+
+	// Feature areas register their own routes below, one line each.
 }

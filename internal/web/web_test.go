@@ -44,7 +44,15 @@ type world struct {
 	bUser                access.User
 	bToken               access.APIToken
 	aToken, aViewerToken string
+	// ownA and ofB map path parameters ({org}, {user}, {device} …) to
+	// objects of hospital A and of hospital B, for the route matrix.
+	ownA, ofB map[string]int64
 }
+
+// seeders add feature data to a world: each feature's test file appends
+// one in init(), creating objects for A and B (B's carrying the marker) and
+// registering their ids in w.ownA / w.ofB under the route's parameter name.
+var seeders []func(w *world)
 
 const marker = "markerb"
 
@@ -97,6 +105,11 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	w.token(users[3], &w.bToken)
 	w.aToken = w.token(users[1], &access.APIToken{Name: "anna-admin", Role: access.RoleAdmin})
 	w.aViewerToken = w.token(users[1], &access.APIToken{Name: "anna-viewer", Role: access.RoleViewer})
+	w.ownA = map[string]int64{"org": w.a.ID, "user": w.aViewer.user.ID, "token": 1}
+	w.ofB = map[string]int64{"org": w.b.ID, "user": w.bUser.ID, "token": w.bToken.ID}
+	for _, seed := range seeders {
+		seed(w)
+	}
 	return w
 }
 
@@ -190,7 +203,11 @@ var param = regexp.MustCompile(`\{([a-z_]+)\}`)
 func fill(path string, ids map[string]int64) string {
 	path = strings.TrimSuffix(path, "{$}")
 	return param.ReplaceAllStringFunc(path, func(m string) string {
-		return itoa(ids[m[1:len(m)-1]])
+		id, ok := ids[m[1:len(m)-1]]
+		if !ok {
+			panic("route matrix: no seeded object for path parameter " + m + "; add a seeder")
+		}
+		return itoa(id)
 	})
 }
 
@@ -217,8 +234,7 @@ func TestRouteMatrix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ownA := map[string]int64{"org": w.a.ID, "user": w.aViewer.user.ID, "token": 1}
-		ofB := map[string]int64{"org": w.b.ID, "user": w.bUser.ID, "token": w.bToken.ID}
+		ownA, ofB := w.ownA, w.ofB
 		routes := w.srv.Routes()
 		if len(routes) < 20 {
 			t.Fatalf("only %d routes registered", len(routes))
