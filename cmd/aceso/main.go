@@ -173,13 +173,9 @@ func openDB(ctx context.Context, cfg Config, migrate bool, log *slog.Logger) (*s
 		db.Close()
 		return nil, err
 	}
-	if have > want {
-		db.Close()
-		return nil, aceso.Errorf(aceso.EINVALID, "database schema is version %d but this aceso knows only up to %d; upgrade aceso", have, want)
-	}
 	if have < want {
 		db.Close()
-		return nil, aceso.Errorf(aceso.EINVALID, "database schema is version %d, this aceso needs %d; run 'aceso migrate' first", have, want)
+		return nil, aceso.Errorf(aceso.EINVALID, "database lacks %d of this aceso's %d schema migrations; run 'aceso migrate' first", want-have, want)
 	}
 	return db, nil
 }

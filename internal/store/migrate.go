@@ -46,26 +46,58 @@ func (d *DB) migrations() ([]migration, error) {
 		ms = append(ms, migration{version: v, name: name, sql: string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i := range ms {
-		if ms[i].version != i+1 {
-			return nil, fmt.Errorf("migration %s: versions must be 1, 2, 3… without gaps", ms[i].name)
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s share version %d", ms[i-1].name, ms[i].name, ms[i].version)
 		}
 	}
 	return ms, nil
 }
 
-// SchemaVersion returns the version applied to the database and the newest
-// version this binary knows.
+// appliedVersions reads the set of versions recorded in schema_migrations.
+func (d *DB) appliedVersions(ctx context.Context) (map[int]bool, error) {
+	if err := d.ensureVersionTable(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := d.db.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return nil, d.translate(fmt.Errorf("read schema versions: %w", err))
+	}
+	defer rows.Close()
+	applied := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, d.translate(err)
+		}
+		applied[v] = true
+	}
+	return applied, d.translate(rows.Err())
+}
+
+// SchemaVersion returns how many of this binary's migrations the database
+// has, and how many the binary knows; a database that holds a migration
+// this binary does not know is refused (it was migrated by a newer aceso).
 func (d *DB) SchemaVersion(ctx context.Context) (applied, known int, err error) {
 	ms, err := d.migrations()
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := d.ensureVersionTable(ctx); err != nil {
+	done, err := d.appliedVersions(ctx)
+	if err != nil {
 		return 0, 0, err
 	}
-	if err := d.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&applied); err != nil {
-		return 0, 0, d.translate(fmt.Errorf("read schema version: %w", err))
+	knownSet := map[int]bool{}
+	for _, m := range ms {
+		knownSet[m.version] = true
+		if done[m.version] {
+			applied++
+		}
+	}
+	for v := range done {
+		if !knownSet[v] {
+			return 0, 0, aceso.Errorf(aceso.EINVALID, "database has schema migration %d, which this aceso does not know; upgrade aceso", v)
+		}
 	}
 	return applied, len(ms), nil
 }
@@ -81,25 +113,28 @@ func (d *DB) ensureVersionTable(ctx context.Context) error {
 	return nil
 }
 
-// Migrate applies every embedded migration not yet applied, each in its
-// own transaction together with its row in schema_migrations, so a crash
-// leaves the database at a clean version and a re-run continues from there.
-// A database newer than this binary is refused rather than guessed at.
-// It returns the versions applied.
+// Migrate applies every embedded migration not yet applied, in version
+// order, each in its own transaction together with its row in
+// schema_migrations, so a crash leaves the database at a clean state and a
+// re-run continues from there. A database newer than this binary is refused
+// rather than guessed at. It returns the versions applied.
 func (d *DB) Migrate(ctx context.Context) ([]int, error) {
-	applied, known, err := d.SchemaVersion(ctx)
-	if err != nil {
+	if _, _, err := d.SchemaVersion(ctx); err != nil {
 		return nil, err
-	}
-	if applied > known {
-		return nil, aceso.Errorf(aceso.EINVALID, "database schema is version %d but this aceso knows only up to %d; upgrade aceso", applied, known)
 	}
 	ms, err := d.migrations()
 	if err != nil {
 		return nil, err
 	}
+	have, err := d.appliedVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var done []int
-	for _, m := range ms[applied:] {
+	for _, m := range ms {
+		if have[m.version] {
+			continue
+		}
 		err := d.InTx(ctx, func(tx *Tx) error {
 			// Another node may have applied it meanwhile (PostgreSQL): the
 			// primary key on version makes the second insert fail, and the
