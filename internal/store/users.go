@@ -302,3 +302,14 @@ func prefixCols(prefix, cols string) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// RehashPassword stores a new hash of the same password, made with current
+// parameters after a successful login. It is not a credential change:
+// sessions stay, and the audit log says "rehash", not "reset".
+func (tx *Tx) RehashPassword(ctx context.Context, userID int64, hash string) error {
+	var orgID int64
+	if err := tx.queryRow(ctx, "UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING org_id", userID, hash).Scan(&orgID); err != nil {
+		return err
+	}
+	return tx.Audit(ctx, access.System, orgID, "user.password_rehash", "user", userID, audit.Change(nil, map[string]string{"reason": "stronger hashing parameters"}))
+}

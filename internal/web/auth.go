@@ -195,8 +195,9 @@ func (s *Server) checkLogin(ctx context.Context, email, password, ip string) (ac
 	s.opt.AccountThrottle.Reset(acctKey)
 	if rehash {
 		if h, err := access.HashPassword(password, access.DefaultPasswordParams); err == nil {
-			self := access.Principal{UserID: u.ID, UserName: u.Email, OrgID: u.OrgID, Role: u.Role}
-			_ = s.db.InTx(ctx, func(tx *store.Tx) error { return tx.SetPassword(ctx, self, u.ID, h, u.MustChangePassword) })
+			if err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.RehashPassword(ctx, u.ID, h) }); err != nil {
+				s.log.Warn("password rehash", "user_id", u.ID, "err", err)
+			}
 		}
 	}
 	return u, nil

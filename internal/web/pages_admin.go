@@ -47,10 +47,10 @@ type orgPageData struct {
 }
 
 func (s *Server) orgPage(w http.ResponseWriter, r *http.Request, p access.Principal) error {
-	return s.renderOrg(w, r, p, "", "", http.StatusOK)
+	return s.renderOrg(w, r, p, "", "", "", http.StatusOK)
 }
 
-func (s *Server) renderOrg(w http.ResponseWriter, r *http.Request, p access.Principal, secret, errMsg string, status int) error {
+func (s *Server) renderOrg(w http.ResponseWriter, r *http.Request, p access.Principal, secretFor, secret, errMsg string, status int) error {
 	id, err := pathID(r, "org")
 	if err != nil {
 		return err
@@ -64,7 +64,11 @@ func (s *Server) renderOrg(w http.ResponseWriter, r *http.Request, p access.Prin
 		return err
 	}
 	w.WriteHeader(status)
-	s.render(w, r, "org", page{Title: org.Name, Nav: "users", Secret: secret, Error: errMsg, Flash: r.URL.Query().Get("flash"),
+	label := ""
+	if secret != "" {
+		label = "One-time password for " + secretFor
+	}
+	s.render(w, r, "org", page{Title: org.Name, Nav: "users", Secret: secret, SecretLabel: label, Error: errMsg, Flash: r.URL.Query().Get("flash"),
 		Data: orgPageData{Org: org, Users: users}})
 	return nil
 }
@@ -82,11 +86,11 @@ func (s *Server) userCreate(w http.ResponseWriter, r *http.Request, p access.Pri
 	pw, err := s.createUser(r, p, &u)
 	if err != nil {
 		if c := aceso.ErrorCode(err); c == aceso.EINVALID || c == aceso.ECONFLICT {
-			return s.renderOrg(w, r, p, "", aceso.ErrorMessage(err), statusOf[c])
+			return s.renderOrg(w, r, p, "", "", aceso.ErrorMessage(err), statusOf[c])
 		}
 		return err
 	}
-	return s.renderOrg(w, r, p, "One-time password for "+u.Email+": "+pw, "", http.StatusOK)
+	return s.renderOrg(w, r, p, u.Email, pw, "", http.StatusOK)
 }
 
 // createUser stores a user with a generated one-time password and returns it.
@@ -140,7 +144,7 @@ func (s *Server) userResetPassword(w http.ResponseWriter, r *http.Request, p acc
 		return err
 	}
 	r.SetPathValue("org", itoa(u.OrgID))
-	return s.renderOrg(w, r, p, "One-time password for "+u.Email+": "+pw, "", http.StatusOK)
+	return s.renderOrg(w, r, p, u.Email, pw, "", http.StatusOK)
 }
 
 func (s *Server) setDisabled(w http.ResponseWriter, r *http.Request, p access.Principal, disabled bool) error {
@@ -178,7 +182,11 @@ func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, p access.P
 	if errMsg != "" {
 		w.WriteHeader(http.StatusBadRequest)
 	}
-	s.render(w, r, "tokens", page{Title: "API tokens", Nav: "tokens", Secret: secret, Error: errMsg, Data: toks})
+	label := ""
+	if secret != "" {
+		label = "New API token (send it as 'Authorization: Bearer TOKEN')"
+	}
+	s.render(w, r, "tokens", page{Title: "API tokens", Nav: "tokens", Secret: secret, SecretLabel: label, Error: errMsg, Data: toks})
 	return nil
 }
 

@@ -23,6 +23,8 @@ type page struct {
 	Flash   string // a one-off message ("User created")
 	Error   string
 	Secret  string // shown once (one-time password, new token)
+	// SecretLabel says what Secret is ("One-time password for x@y").
+	SecretLabel string
 	Data    any
 	Nav     string
 	Version string
