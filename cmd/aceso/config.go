@@ -26,6 +26,13 @@ type Config struct {
 	AdminEmail    string        `json:"admin_email"`
 	AutoMigrate   bool          `json:"auto_migrate"`
 	MaxBodyBytes  int64         `json:"max_body_bytes"`
+	// Outbound e-mail (reminders, alerts). Empty SMTPAddr: e-mail stays in the outbox.
+	SMTPAddr     string `json:"smtp_addr"` // host:port of a submission server
+	SMTPFrom     string `json:"smtp_from"`
+	SMTPUser     string `json:"smtp_user"`
+	SMTPPassword string `json:"-"` // only from ACESO_SMTP_PASSWORD(_FILE): secrets stay out of config files
+	// WebhookSecret signs outbound webhooks (HMAC-SHA256).
+	WebhookSecret string `json:"-"`
 }
 
 // configFile mirrors Config with durations as strings ("2h").
@@ -126,6 +133,8 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	for name, dst := range map[string]*string{
 		"ACESO_DB": &c.DB, "ACESO_LISTEN": &c.Listen, "ACESO_LOG_LEVEL": &c.LogLevel, "ACESO_LOG_FORMAT": &c.LogFormat,
 		"ACESO_CSIRT_NAME": &c.CSIRTName, "ACESO_ADMIN_EMAIL": &c.AdminEmail,
+		"ACESO_SMTP_ADDR": &c.SMTPAddr, "ACESO_SMTP_FROM": &c.SMTPFrom, "ACESO_SMTP_USER": &c.SMTPUser,
+		"ACESO_SMTP_PASSWORD": &c.SMTPPassword, "ACESO_WEBHOOK_SECRET": &c.WebhookSecret,
 	} {
 		if err := str(name, dst); err != nil {
 			return err
@@ -188,6 +197,17 @@ func (c *Config) Validate() error {
 	}
 	if !strings.Contains(c.AdminEmail, "@") {
 		problems = append(problems, fmt.Sprintf("admin_email %q is not an e-mail address", c.AdminEmail))
+	}
+	if c.SMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
+			problems = append(problems, fmt.Sprintf("smtp_addr %q must be host:port, e.g. mail.example.org:587", c.SMTPAddr))
+		}
+		if !strings.Contains(c.SMTPFrom, "@") {
+			problems = append(problems, "smtp_from must be an e-mail address when smtp_addr is set")
+		}
+	}
+	if c.WebhookSecret != "" && len(c.WebhookSecret) < 16 {
+		problems = append(problems, "ACESO_WEBHOOK_SECRET must be at least 16 characters")
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid configuration: %s", strings.Join(problems, "; "))

@@ -67,6 +67,14 @@ func TestConfigValidation(t *testing.T) {
 		{name: "bad env duration", env: map[string]string{"ACESO_SESSION_IDLE": "forever"}, wantErr: "ACESO_SESSION_IDLE"},
 		{name: "bad listen", env: map[string]string{"ACESO_LISTEN": "8080"}, wantErr: "--listen"},
 		{name: "empty db", args: []string{"--db", " "}, wantErr: "--db is empty"},
+		{name: "smtp without sender", env: map[string]string{"ACESO_SMTP_ADDR": "mail.example.org:587"}, wantErr: "smtp_from"},
+		{name: "short webhook secret", env: map[string]string{"ACESO_WEBHOOK_SECRET": "short"}, wantErr: "ACESO_WEBHOOK_SECRET"},
+		{name: "smtp password from file", env: map[string]string{"ACESO_SMTP_ADDR": "127.0.0.1:25", "ACESO_SMTP_FROM": "aceso@cert.example", "ACESO_SMTP_PASSWORD_FILE": secret},
+			check: func(t *testing.T, c Config) {
+				if c.SMTPPassword != "postgres://u:pw@db.example/aceso" || c.SMTPAddr != "127.0.0.1:25" {
+					t.Errorf("smtp config: %+v", c)
+				}
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,7 +178,9 @@ func TestServeFirstStartDemoAndShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errb syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve", "--demo", "--db", db, "--listen", "127.0.0.1:0"}, &out, &errb, env(nil)) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--demo", "--db", db, "--listen", "127.0.0.1:0"}, &out, &errb, env(nil))
+	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(out.String(), "Aceso is running at") {
 		if time.Now().After(deadline) {
@@ -199,7 +209,9 @@ func TestServeFirstStartDemoAndShutdown(t *testing.T) {
 	// Second start: nothing created again, no password printed.
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	var out2 syncBuffer
-	go func() { done <- run(ctx2, []string{"serve", "--demo", "--db", db, "--listen", "127.0.0.1:0"}, &out2, &bytes.Buffer{}, env(nil)) }()
+	go func() {
+		done <- run(ctx2, []string{"serve", "--demo", "--db", db, "--listen", "127.0.0.1:0"}, &out2, &bytes.Buffer{}, env(nil))
+	}()
 	for !strings.Contains(out2.String(), "Aceso is running at") {
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"syscall"
 	"time"
 
 	"github.com/aceso-health/aceso"
 	"github.com/aceso-health/aceso/internal/access"
+	"github.com/aceso-health/aceso/internal/notify"
 	"github.com/aceso-health/aceso/internal/store"
 	"github.com/aceso-health/aceso/internal/web"
 )
@@ -79,6 +82,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		MaxHeaderBytes:    64 << 10,
 	}
 	go sweepSessions(ctx, db, log)
+	go outboxWorker(cfg, db, log).Run(ctx, 15*time.Second)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("aceso serving", "url", "http://"+ln.Addr().String(), "db", db.Dialect(), "version", buildVersion())
@@ -124,6 +128,27 @@ func bootstrap(ctx context.Context, db *store.DB, cfg Config, stdout io.Writer) 
 	}
 	fmt.Fprintf(stdout, "\nFirst start: created the CSIRT %q and its administrator.\n  e-mail:             %s\n  one-time password:  %s\n(shown only now; you will choose your own password at first sign-in)\n\n", cfg.CSIRTName, cfg.AdminEmail, pw)
 	return nil
+}
+
+// outboxWorker delivers the outbox: e-mail when SMTP is configured,
+// webhooks always (signed when a secret is set).
+func outboxWorker(cfg Config, db *store.DB, log *slog.Logger) *notify.Worker {
+	host, _ := os.Hostname()
+	senders := map[string]notify.Sender{notify.Webhook: &notify.HTTPWebhook{Secret: []byte(cfg.WebhookSecret)}}
+	if cfg.SMTPAddr != "" {
+		senders[notify.Email] = &notify.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUser,
+			Password: cfg.SMTPPassword, StartTLS: !isLoopback(cfg.SMTPAddr)}
+	}
+	return &notify.Worker{Outbox: db.Outbox(), Senders: senders, Node: fmt.Sprintf("%s:%d", host, os.Getpid()), Log: log}
+}
+
+func isLoopback(addr string) bool {
+	h, _, _ := net.SplitHostPort(addr)
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 func sweepSessions(ctx context.Context, db *store.DB, log interface{ Warn(string, ...any) }) {

@@ -231,4 +231,3 @@ func fmtTime(t *time.Time) string {
 	}
 	return t.Format(time.DateTime)
 }
-
