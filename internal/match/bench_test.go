@@ -64,14 +64,12 @@ func heapInUse() uint64 {
 func BenchmarkIndex(b *testing.B) {
 	devs := benchSector(b)
 	b.ResetTimer()
-	var e *Engine
 	for b.Loop() {
-		e = New(devs, Options{})
+		_ = New(devs, Options{})
 	}
 	b.StopTimer()
-	e = nil
 	before := heapInUse()
-	e = New(devs, Options{})
+	e := New(devs, Options{})
 	after := heapInUse()
 	b.ReportMetric(float64(after-before)/float64(len(devs)), "B/device")
 	b.ReportMetric(float64(len(e.groups)), "groups")

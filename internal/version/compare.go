@@ -1,7 +1,5 @@
 package version
 
-import "strings"
-
 // Compare orders a and b and returns -1, 0 or +1. It is a total order so that
 // versions can be sorted: versions of different families (VF vs VM, dates vs
 // numbers) are grouped by family, and tokens that have no principled order
@@ -201,10 +199,4 @@ func extends(v, p *Version) bool {
 		}
 	}
 	return false
-}
-
-// canonical reports whether the raw text of v survives a round trip through
-// the vers: syntax, which reserves '|' and uses percent-encoding.
-func canonical(v *Version) bool {
-	return !strings.ContainsAny(v.raw, "|") && v.raw != "*"
 }
