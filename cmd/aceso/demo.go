@@ -80,6 +80,15 @@ func loadDemo(ctx context.Context, db *store.DB, stdout io.Writer) error {
 		}
 		return nil
 	})
+	if err == nil {
+		err = loadDemoInventory(ctx, db, stdout)
+	}
+	if err == nil {
+		err = loadDemoIncidents(ctx, db, stdout)
+	}
+	if err == nil {
+		err = loadDemoAdvisories(ctx, db, stdout) // after the demo inventory: it matches against it
+	}
 	if err != nil || len(out) == 0 {
 		return err
 	}

@@ -50,7 +50,10 @@ Commands:
   serve         run the web UI and API (SQLite in ./aceso-data by default)
   migrate       apply database migrations
   user          manage organisations, users, passwords and API tokens
+  inventory     import a CMMS/spreadsheet device inventory, export it as CSV
+  incident      list, show and export incidents with their regulatory deadlines
   audit verify  verify the hash chain of the audit log
+  advisories    import CSAF advisories (file, directory, .tar.gz) and the KEV catalogue; match them
   match         match an inventory file against CSAF advisories, offline
   version       print the version
 
@@ -79,8 +82,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = cmdMigrate(ctx, rest, stdout, stderr, getenv)
 	case "user":
 		err = cmdUser(ctx, rest, stdout, stderr, getenv)
+	case "inventory":
+		err = cmdInventory(ctx, rest, stdout, stderr, getenv)
+	case "incident":
+		err = cmdIncident(ctx, rest, stdout, stderr, getenv)
 	case "audit":
 		err = cmdAudit(ctx, rest, stdout, stderr, getenv)
+	case "advisories":
+		err = cmdAdvisories(ctx, rest, stdout, stderr, getenv)
 	case "match":
 		err = runMatch(rest, stdout, stderr)
 	case "version", "--version":

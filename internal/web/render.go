@@ -25,9 +25,9 @@ type page struct {
 	Secret  string // shown once (one-time password, new token)
 	// SecretLabel says what Secret is ("One-time password for x@y").
 	SecretLabel string
-	Data    any
-	Nav     string
-	Version string
+	Data        any
+	Nav         string
+	Version     string
 }
 
 var templateFuncs = template.FuncMap{

@@ -63,4 +63,8 @@ func (s *Server) registerRoutes() {
 	api(Route{Method: get, Path: "/api/v1/audit/verify", Auth: User, Act: orgs, Summary: "Verify the whole hash chain of the audit log", Resp: "AuditVerify"}, s.apiAuditVerify)
 
 	// Feature areas register their own routes below, one line each.
+	s.registerInventoryRoutes()
+	s.registerFindingRoutes()
+	s.registerIncidentRoutes()
+	s.registerFeedRoutes()
 }

@@ -122,6 +122,9 @@ type Route struct {
 	// Setup routes are reachable while a user still owes a password change
 	// or a second factor.
 	Setup bool
+	// MaxBody overrides the server's request body limit for this route
+	// (uploads); 0 keeps the default.
+	MaxBody int64
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, p access.Principal) error
@@ -130,7 +133,11 @@ func (s *Server) handle(rt Route, h handlerFunc) {
 	s.routes = append(s.routes, rt)
 	pattern := rt.Method + " " + rt.Path
 	s.mux.Handle(pattern, s.metrics.instrument(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes)
+		limit := s.opt.MaxBodyBytes
+		if rt.MaxBody > 0 {
+			limit = rt.MaxBody
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		var p access.Principal
 		if rt.Auth != Public {
 			var err error
