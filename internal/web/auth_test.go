@@ -335,7 +335,7 @@ func TestOpenAPIInStepWithRoutes(t *testing.T) {
 	}
 	apiRoutes := 0
 	for _, rt := range w.srv.Routes() {
-		if !strings.HasPrefix(rt.Path, "/api/") {
+		if !rt.API {
 			continue
 		}
 		apiRoutes++

@@ -10,6 +10,11 @@ import (
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 
+// idParams are the path parameters that hold numeric row ids; every other
+// parameter ({stage}, {uuid}, {collection} …) is a string.
+var idParams = map[string]bool{"org": true, "user": true, "token": true, "device": true, "incident": true, "task": true,
+	"advisory": true, "finding": true, "feed": true, "alert": true, "sbom": true}
+
 // obj and arr shorten the schema literals below.
 func obj(required []string, props map[string]any) map[string]any {
 	m := map[string]any{"type": "object", "properties": props}
@@ -71,7 +76,11 @@ func (s *Server) OpenAPI() map[string]any {
 		op := map[string]any{"summary": rt.Summary, "operationId": operationID(rt)}
 		var params []any
 		for _, m := range pathParam.FindAllStringSubmatch(rt.Path, -1) {
-			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": integer})
+			schema := str
+			if idParams[m[1]] {
+				schema = integer
+			}
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": schema})
 		}
 		if params != nil {
 			op["parameters"] = params
