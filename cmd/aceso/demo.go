@@ -89,6 +89,9 @@ func loadDemo(ctx context.Context, db *store.DB, stdout io.Writer) error {
 	if err == nil {
 		err = loadDemoAdvisories(ctx, db, stdout) // after the demo inventory: it matches against it
 	}
+	if err == nil {
+		err = loadDemoAlerts(ctx, db, stdout) // after the advisories: it alerts their affected members
+	}
 	if err != nil || len(out) == 0 {
 		return err
 	}

@@ -163,6 +163,22 @@ func importInventory(ctx context.Context, db *store.DB, p access.Principal, o ac
 	if err != nil && aceso.ErrorCode(err) == aceso.EINVALID && rep.RejectedRows > 0 {
 		return aceso.Errorf(aceso.EINVALID, "%d of %d rows rejected, nothing imported; fix them or use --valid-only", rep.RejectedRows, rep.Rows)
 	}
+	if err == nil && rep.Written && rep.New+rep.Changed > 0 {
+		// Findings follow the inventory: match the organisation's devices again.
+		devs, err := db.AllDevices(ctx, p)
+		if err != nil {
+			return err
+		}
+		ids := make([]int64, len(devs))
+		for i := range devs {
+			ids[i] = devs[i].ID
+		}
+		c, err := db.RematchDevices(ctx, o.ID, ids)
+		if err != nil {
+			return fmt.Errorf("devices imported, but matching against advisories failed: %w", err)
+		}
+		fmt.Fprintf(w, "findings: %d new, %d updated, %d reopened, %d remediated\n", c.New, c.Updated, c.Reopened, c.Resolved)
+	}
 	return err
 }
 

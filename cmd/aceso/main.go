@@ -55,6 +55,8 @@ Commands:
   audit verify  verify the hash chain of the audit log
   advisories    import CSAF advisories (file, directory, .tar.gz) and the KEV catalogue; match them
   match         match an inventory file against CSAF advisories, offline
+  share         export the MISP feed or a STIX 2.1 bundle of a channel; import MISP events
+  taxii pull    pull a TAXII 2.1 collection into an organisation's intel
   version       print the version
 
 Run 'aceso <command> --help' for the flags of a command.
@@ -92,6 +94,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = cmdAdvisories(ctx, rest, stdout, stderr, getenv)
 	case "match":
 		err = runMatch(rest, stdout, stderr)
+	case "share":
+		err = cmdShare(ctx, rest, stdout, stderr, getenv)
+	case "taxii":
+		err = cmdTAXII(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "aceso", buildVersion())
 	case "help", "-h", "--help":

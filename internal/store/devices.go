@@ -658,4 +658,3 @@ func (d *DB) AllDevices(ctx context.Context, p access.Principal) ([]inventory.De
 		f.After = page.Next
 	}
 }
-

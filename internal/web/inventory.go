@@ -52,6 +52,8 @@ func (s *Server) registerInventoryRoutes() {
 	s.handle(Route{Method: post, Path: "/inventory/{device}", Auth: User, Act: write}, s.deviceUpdateForm)
 	s.handle(Route{Method: get, Path: "/inventory/{device}/edit", Auth: User, Act: write}, s.deviceEditPage)
 	s.handle(Route{Method: post, Path: "/inventory/{device}/delete", Auth: User, Act: write}, s.deviceDeleteForm)
+	s.registerMappingRoutes()
+	s.registerSBOMRoutes()
 }
 
 func init() {
@@ -156,6 +158,7 @@ func (s *Server) apiDeviceCreate(w http.ResponseWriter, r *http.Request, p acces
 	if err := s.db.InTx(r.Context(), func(tx *store.Tx) error { return tx.CreateDevice(r.Context(), p, &d) }); err != nil {
 		return err
 	}
+	s.rematch(r, p.OrgID, d.ID)
 	w.Header().Set("Location", "/api/v1/devices/"+itoa(d.ID))
 	writeJSON(w, http.StatusCreated, d)
 	return nil
@@ -178,6 +181,7 @@ func (s *Server) apiDeviceUpdate(w http.ResponseWriter, r *http.Request, p acces
 	if err := s.db.InTx(r.Context(), func(tx *store.Tx) error { return tx.UpdateDevice(r.Context(), p, &d) }); err != nil {
 		return err
 	}
+	s.rematch(r, p.OrgID, d.ID)
 	writeJSON(w, http.StatusOK, d)
 	return nil
 }
@@ -217,7 +221,8 @@ type importFile struct {
 	name      string
 	data      []byte
 	validOnly bool
-	mapping   string
+	mapping   string            // name of a saved mapping
+	columns   map[string]string // header → field chosen in the preview; wins over mapping
 }
 
 // readUpload takes the "file" part of a multipart request; bodies above
@@ -271,7 +276,9 @@ func (s *Server) parseInventory(r *http.Request, p access.Principal, f importFil
 		return nil, err
 	}
 	opt := inventory.ReadOptions{Aliases: aliases}
-	if f.mapping != "" {
+	if f.columns != nil {
+		opt.Mapping = f.columns
+	} else if f.mapping != "" {
 		if opt.Mapping, err = s.db.ImportMapping(r.Context(), p, f.mapping); err != nil {
 			return nil, err
 		}
@@ -315,7 +322,35 @@ func (s *Server) runImport(r *http.Request, p access.Principal, f importFile, re
 		return err
 	})
 	rep.Rejected = nonNil(rep.Rejected)
+	if err == nil && rep.Written && rep.New+rep.Changed > 0 {
+		s.rematchOrg(r, p)
+	}
 	return rep, err
+}
+
+// rematch matches the given devices against every stored advisory after
+// they changed, so findings follow the inventory (a device moved to a fixed
+// version gets its findings closed as remediated). A failure does not undo
+// the inventory change: it is logged, and the next change or advisory
+// import matches again.
+func (s *Server) rematch(r *http.Request, orgID int64, ids ...int64) {
+	if _, err := s.db.RematchDevices(r.Context(), orgID, ids); err != nil {
+		s.log.Error("re-match after inventory change", "org_id", orgID, "devices", len(ids), "err", err, "request_id", requestID(r.Context()))
+	}
+}
+
+// rematchOrg re-matches all devices of the caller's organisation (after an import).
+func (s *Server) rematchOrg(r *http.Request, p access.Principal) {
+	devs, err := s.db.AllDevices(r.Context(), p)
+	if err != nil {
+		s.log.Error("re-match after import", "org_id", p.OrgID, "err", err)
+		return
+	}
+	ids := make([]int64, len(devs))
+	for i := range devs {
+		ids[i] = devs[i].ID
+	}
+	s.rematch(r, p.OrgID, ids...)
 }
 
 func (s *Server) apiDeviceImport(w http.ResponseWriter, r *http.Request, p access.Principal) error {
@@ -446,8 +481,24 @@ func (s *Server) devicePage(w http.ResponseWriter, r *http.Request, p access.Pri
 	if err != nil {
 		return err
 	}
-	s.render(w, r, "inventory-device", page{Title: d.AssetTag, Nav: "inventory", Flash: r.URL.Query().Get("flash"), Data: &d})
+	v := deviceView{D: &d}
+	sb, comps, err := s.db.DeviceSBOM(r.Context(), p, d)
+	switch {
+	case err == nil:
+		v.SBOM, v.Components = &sb, comps
+	case aceso.ErrorCode(err) != aceso.ENOTFOUND:
+		return err
+	}
+	s.render(w, r, "inventory-device", page{Title: d.AssetTag, Nav: "inventory", Flash: r.URL.Query().Get("flash"), Data: v})
 	return nil
+}
+
+// deviceView is the data of a device's page: the device and the SBOM it
+// inherits from its model, if any.
+type deviceView struct {
+	D          *inventory.Device
+	SBOM       *store.SBOM
+	Components []inventory.Component
 }
 
 // deviceForm is the data of the create/edit form.
@@ -559,6 +610,7 @@ func (s *Server) deviceCreateForm(w http.ResponseWriter, r *http.Request, p acce
 		d.ID = 0
 		return s.deviceFormError(w, r, d, err)
 	}
+	s.rematch(r, p.OrgID, d.ID)
 	return seeOther(w, r, "/inventory/"+itoa(d.ID)+"?flash="+url.QueryEscape("Device created"))
 }
 
@@ -583,6 +635,7 @@ func (s *Server) deviceUpdateForm(w http.ResponseWriter, r *http.Request, p acce
 		}
 		return s.deviceFormError(w, r, d, err)
 	}
+	s.rematch(r, p.OrgID, id)
 	return seeOther(w, r, "/inventory/"+itoa(id)+"?flash="+url.QueryEscape("Device saved"))
 }
 
@@ -597,8 +650,23 @@ func (s *Server) deviceDeleteForm(w http.ResponseWriter, r *http.Request, p acce
 	return seeOther(w, r, "/inventory?flash="+url.QueryEscape("Device deleted"))
 }
 
+// importView is the data of the upload form: the saved mappings to offer.
+type importView struct {
+	Mappings []store.SavedMapping
+}
+
 func (s *Server) importPage(w http.ResponseWriter, r *http.Request, p access.Principal) error {
-	s.render(w, r, "inventory-import", page{Title: "Import inventory", Nav: "inventory"})
+	return s.renderImportForm(w, r, p, "", http.StatusOK)
+}
+
+// renderImportForm shows the upload form, with msg as its error.
+func (s *Server) renderImportForm(w http.ResponseWriter, r *http.Request, p access.Principal, msg string, status int) error {
+	ms, err := s.db.ImportMappings(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(status)
+	s.render(w, r, "inventory-import", page{Title: "Import inventory", Nav: "inventory", Error: msg, Data: importView{Mappings: ms}})
 	return nil
 }
 
@@ -611,18 +679,24 @@ type previewView struct {
 	Report    store.ImportReport
 	Res       *inventory.ReadResult
 	First     []inventory.Record
+	// Remapped says the columns were chosen on the preview: the commit
+	// form carries them (Res.Columns) instead of the saved mapping's name.
+	Remapped bool
 }
+
+// Fields are the device fields a column can be mapped to, for the selects.
+func (previewView) Fields() []string { return inventory.Fields() }
 
 // importPreview reads the upload, holds it server-side and shows what
 // committing it would do; nothing is imported yet.
 func (s *Server) importPreview(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 	f, err := readUpload(r)
 	if err != nil {
-		return s.importFormError(w, r, err)
+		return s.importFormError(w, r, p, err)
 	}
 	res, err := s.parseInventory(r, p, f)
 	if err != nil {
-		return s.importFormError(w, r, err)
+		return s.importFormError(w, r, p, err)
 	}
 	rep, err := s.runImport(r, p, f, res, true, nil)
 	if err != nil && aceso.ErrorCode(err) != aceso.EINVALID {
@@ -636,7 +710,7 @@ func (s *Server) importPreview(w http.ResponseWriter, r *http.Request, p access.
 	}); err != nil {
 		return err
 	}
-	v := previewView{Upload: id, FileName: f.name, ValidOnly: f.validOnly, Mapping: f.mapping, Report: rep, Res: res, First: res.Records[:min(20, len(res.Records))]}
+	v := newPreview(id, f, rep, res)
 	msg := ""
 	if err != nil {
 		msg = aceso.ErrorMessage(err) + "."
@@ -645,12 +719,16 @@ func (s *Server) importPreview(w http.ResponseWriter, r *http.Request, p access.
 	return nil
 }
 
-func (s *Server) importFormError(w http.ResponseWriter, r *http.Request, err error) error {
+// newPreview builds the preview page's data.
+func newPreview(id string, f importFile, rep store.ImportReport, res *inventory.ReadResult) previewView {
+	return previewView{Upload: id, FileName: f.name, ValidOnly: f.validOnly, Mapping: f.mapping, Report: rep, Res: res,
+		First: res.Records[:min(20, len(res.Records))], Remapped: f.columns != nil}
+}
+
+func (s *Server) importFormError(w http.ResponseWriter, r *http.Request, p access.Principal, err error) error {
 	switch c := aceso.ErrorCode(err); c {
 	case aceso.EINVALID, aceso.ETOOLARGE, aceso.ENOTFOUND:
-		w.WriteHeader(statusOf[c])
-		s.render(w, r, "inventory-import", page{Title: "Import inventory", Nav: "inventory", Error: aceso.ErrorMessage(err)})
-		return nil
+		return s.renderImportForm(w, r, p, aceso.ErrorMessage(err), statusOf[c])
 	}
 	return err
 }
@@ -663,16 +741,19 @@ func (s *Server) importCommit(w http.ResponseWriter, r *http.Request, p access.P
 		return err
 	}
 	if id == "" {
-		return s.importFormError(w, r, aceso.Errorf(aceso.EINVALID, "nothing to import: upload a file first"))
+		return s.importFormError(w, r, p, aceso.Errorf(aceso.EINVALID, "nothing to import: upload a file first"))
 	}
 	name, data, err := s.db.ImportUpload(r.Context(), p, id)
 	if err != nil {
-		return s.importFormError(w, r, err)
+		return s.importFormError(w, r, p, err)
 	}
 	f := importFile{name: name, data: data, validOnly: r.PostFormValue("mode") == "valid", mapping: r.PostFormValue("mapping")}
+	if f.columns, err = formColumns(r); err != nil {
+		return s.importFormError(w, r, p, err)
+	}
 	res, err := s.parseInventory(r, p, f)
 	if err != nil {
-		return s.importFormError(w, r, err)
+		return s.importFormError(w, r, p, err)
 	}
 	rep, err := s.runImport(r, p, f, res, false, func(tx *store.Tx) error { return tx.DeleteImportUpload(r.Context(), p, id) })
 	if err != nil {
@@ -680,7 +761,7 @@ func (s *Server) importCommit(w http.ResponseWriter, r *http.Request, p access.P
 			return err
 		}
 		w.WriteHeader(http.StatusBadRequest)
-		v := previewView{Upload: id, FileName: name, ValidOnly: f.validOnly, Mapping: f.mapping, Report: rep, Res: res, First: res.Records[:min(20, len(res.Records))]}
+		v := newPreview(id, f, rep, res)
 		s.render(w, r, "inventory-preview", page{Title: "Import preview: " + name, Nav: "inventory", Error: aceso.ErrorMessage(err) + ".", Data: v})
 		return nil
 	}

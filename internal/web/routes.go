@@ -67,4 +67,6 @@ func (s *Server) registerRoutes() {
 	s.registerFindingRoutes()
 	s.registerIncidentRoutes()
 	s.registerFeedRoutes()
+	s.registerAlertRoutes()
+	s.registerSharingRoutes()
 }

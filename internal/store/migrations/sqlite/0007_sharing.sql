@@ -44,3 +44,7 @@ CREATE TABLE taxii_status (
 	created_at BIGINT NOT NULL
 );
 CREATE INDEX taxii_status_org ON taxii_status (org_id, created_at);
+
+-- The exporters' cache stamp reads max(updated_at) of advisories on every
+-- feed or TAXII request; without an index that is a scan of every document.
+CREATE INDEX advisories_updated ON advisories (updated_at);
