@@ -153,6 +153,11 @@ func decodePHC(s string) (p PasswordParams, salt, key []byte, err error) {
 		return p, nil, nil, malformed("threads %d over 255", vals[2])
 	}
 	p.Memory, p.Time, p.Threads = vals[0], vals[1], uint8(vals[2])
+	// encoding/base64 skips CR and LF; a stored hash must not, or two
+	// different strings would verify as the same hash.
+	if strings.ContainsAny(parts[4]+parts[5], "\r\n") {
+		return p, nil, nil, malformed("line break inside salt or hash")
+	}
 	if salt, err = phcB64.DecodeString(parts[4]); err != nil {
 		return p, nil, nil, malformed("salt: %v", err)
 	}
