@@ -24,6 +24,16 @@ type Incident struct {
 	CreatedBy   string              `json:"created_by"`
 	CreatedAt   time.Time           `json:"created_at"`
 	UpdatedAt   time.Time           `json:"updated_at"`
+	// SharedWithCSIRT: the CSIRT may read the incident (see CSIRTIncidentOrg).
+	SharedWithCSIRT bool `json:"shared_with_csirt"`
+	// DuplicateOf is the incident the CSIRT marked this one a duplicate of.
+	DuplicateOf *int64 `json:"duplicate_of,omitempty"`
+	// CSIRTAdvice is the CSIRT's advice on the incident, newest last.
+	CSIRTAdvice []Advice `json:"csirt_advice,omitempty"`
+	// Related are the incidents the CSIRT linked to this one, as the
+	// reader may see them (another member's stays anonymous unless its TLP
+	// allows naming it).
+	Related []RelatedIncident `json:"related,omitempty"`
 }
 
 // Obligation is one regulatory report of an incident together with who
@@ -104,7 +114,8 @@ var incidentRegimes = incident.DefaultRegimes
 
 const incidentCols = `id, org_id, title, description, status, outcome, severity, tlp, reporter, time_zone,
 	detected_at, aware_at, handled_at, rsit_class, rsit_type, suspected_malicious, cross_border, patient_safety,
-	impact_on_care, personal_data, assessment, root_cause, mitigation, contact_point, device_ids, created_by, created_at, updated_at`
+	impact_on_care, personal_data, assessment, root_cause, mitigation, contact_point, device_ids, created_by, created_at, updated_at,
+	shared_with_csirt, duplicate_of`
 
 // querier is what reads need from *sql.DB and *sql.Tx alike.
 type querier interface {
@@ -118,15 +129,20 @@ func scanIncident(row interface{ Scan(...any) error }) (Incident, error) {
 		detected, handled          sql.NullInt64
 		aware, created, updated    int64
 		impact, pd, assess, device string
+		dup                        sql.NullInt64
 	)
 	err := row.Scan(&r.ID, &r.OrgID, &r.Title, &r.Description, &r.Status, &r.Outcome, &r.Severity, &r.TLP, &r.Reporter, &r.TimeZone,
 		&detected, &aware, &handled, &r.Classification.Class, &r.Classification.Type, &r.SuspectedMalicious, &r.CrossBorder, &r.PatientSafety,
-		&impact, &pd, &assess, &r.RootCause, &r.Mitigation, &r.ContactPoint, &device, &r.CreatedBy, &created, &updated)
+		&impact, &pd, &assess, &r.RootCause, &r.Mitigation, &r.ContactPoint, &device, &r.CreatedBy, &created, &updated,
+		&r.SharedWithCSIRT, &dup)
 	if err != nil {
 		return r, err
 	}
 	if detected.Valid {
 		r.DetectedAt = fromTS(detected.Int64)
+	}
+	if dup.Valid {
+		r.DuplicateOf = &dup.Int64
 	}
 	r.AwareAt, r.HandledAt, r.CreatedAt, r.UpdatedAt = fromTS(aware), fromNullTS(handled), fromTS(created), fromTS(updated)
 	if err := json.Unmarshal([]byte(impact), &r.ImpactOnCare); err != nil {
@@ -300,7 +316,20 @@ func (tx *Tx) writeObligations(ctx context.Context, r *Incident) error {
 			return fmt.Errorf("obligation %s: %w", o.Key(), err)
 		}
 	}
-	return nil
+	// NIS2 reports go to the CSIRT: an incident a NIS2 report applies to
+	// is shared with it, and stays shared (see CSIRTIncidentOrg).
+	for _, o := range r.Obligations {
+		if o.Regime == "nis2" && (o.Status != incident.ObligationNotApplicable || o.SubmittedAt != nil) {
+			if _, err := tx.exec(ctx, `UPDATE incidents SET shared_with_csirt = TRUE, shared_at = COALESCE(shared_at, $3)
+				WHERE org_id = $1 AND id = $2`, r.OrgID, r.ID, ts(tx.now)); err != nil {
+				return fmt.Errorf("share with the CSIRT: %w", err)
+			}
+			r.SharedWithCSIRT = true
+			break
+		}
+	}
+	// Same transaction: a submitted or dropped obligation has no reminder left.
+	return tx.cancelReminders(ctx, r)
 }
 
 func (tx *Tx) appendTimeline(ctx context.Context, r *Incident, p access.Principal, kind, text string) error {
@@ -382,6 +411,9 @@ func loadIncident(ctx context.Context, q querier, orgID, id int64, now time.Time
 		return r, fmt.Errorf("obligations: %w", err)
 	}
 	r.Obligations = computeObligations(&r, kind, stored[id], now)
+	if err := loadCSIRTParts(ctx, q, &r, false); err != nil {
+		return r, err
+	}
 	return r, nil
 }
 

@@ -55,6 +55,7 @@ func (s *Server) registerIncidentRoutes() {
 	s.handle(Route{Method: post, Path: pg + "/comments", Auth: User, Act: write}, s.incidentCommentAdd)
 	s.handle(Route{Method: get, Path: pg + "/reports/{stage}", Auth: User, Act: read}, s.incidentReportPage)
 	s.handle(Route{Method: post, Path: pg + "/obligations/{stage}/submit", Auth: User, Act: write}, s.incidentSubmit)
+	s.registerCSIRTIncidentRoutes()
 }
 
 func init() {
