@@ -18,6 +18,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/aceso-health/aceso"
 )
 
 // Feed fetches CSAF documents from a provider (provider-metadata.json) or
@@ -29,6 +32,25 @@ type Feed struct {
 	Client *http.Client
 	// MaxSize bounds one downloaded file; 0 means 64 MiB.
 	MaxSize int64
+	// Keyring, when set, requires every document to carry a detached
+	// OpenPGP signature (<document>.asc) by one of its keys; a missing or
+	// bad signature rejects the document.
+	Keyring openpgp.EntityList
+}
+
+// WithOpenPGPKey returns a copy of f that requires signatures by the
+// armoured public key(s) given, as configured for one provider.
+func (f *Feed) WithOpenPGPKey(armored string) (*Feed, error) {
+	kr, err := openpgp.ReadArmoredKeyRing(strings.NewReader(armored))
+	if err != nil {
+		return nil, aceso.Wrap(aceso.EINVALID, err, "OpenPGP key: %v", err)
+	}
+	if len(kr) == 0 {
+		return nil, aceso.Errorf(aceso.EINVALID, "OpenPGP key block holds no key")
+	}
+	c := *f
+	c.Keyring = kr
+	return &c, nil
 }
 
 // FeedDocument is one document a provider lists, with when it last changed.
@@ -372,6 +394,18 @@ func (f *Feed) Fetch(ctx context.Context, d FeedDocument) (*Advisory, error) {
 		}
 		checked = true
 		break
+	}
+	if len(f.Keyring) > 0 {
+		sig, err := f.get(ctx, d.URL+".asc")
+		if errors.Is(err, errNotFound) {
+			return nil, fmt.Errorf("feed %s: no OpenPGP signature (.asc) published, but a key is configured for this provider", d.URL)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if _, err := openpgp.CheckArmoredDetachedSignature(f.Keyring, bytes.NewReader(data), bytes.NewReader(sig), nil); err != nil {
+			return nil, fmt.Errorf("feed %s: OpenPGP signature does not verify: %v", d.URL, err)
+		}
 	}
 	a, err := parseNamed(d.URL, data)
 	if err != nil {

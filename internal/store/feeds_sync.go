@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aceso-health/aceso"
@@ -125,7 +126,7 @@ func (s *FeedSyncer) SyncSource(ctx context.Context, id int64, force bool) (res 
 				res.Cursor = time.Time{}
 			}
 		}()
-		res = s.sync(ctx, src.URL, since, id)
+		res = s.sync(ctx, src.URL, src.OpenPGPKey, since, id)
 	}()
 	res.SourceID, res.URL = id, src.URL
 	if res.Finished.IsZero() {
@@ -150,7 +151,7 @@ func (s *FeedSyncer) SyncSource(ctx context.Context, id int64, force bool) (res 
 // (the CLI's `advisories sync URL`), from since; nothing is recorded but
 // the advisories, findings and alerts.
 func (s *FeedSyncer) SyncURL(ctx context.Context, metadataURL string, since time.Time) FeedSyncResult {
-	r := s.sync(ctx, metadataURL, since, 0)
+	r := s.sync(ctx, metadataURL, "", since, 0)
 	r.URL = metadataURL
 	return r
 }
@@ -158,11 +159,28 @@ func (s *FeedSyncer) SyncURL(ctx context.Context, metadataURL string, since time
 // sync runs one feed: import each document in its own transaction, then
 // match the changed advisories and enqueue the alerts. With a source id it
 // renews that source's lease as it goes and stops when it lost it.
-func (s *FeedSyncer) sync(ctx context.Context, metadataURL string, since time.Time, sourceID int64) FeedSyncResult {
+func (s *FeedSyncer) sync(ctx context.Context, metadataURL, openPGPKey string, since time.Time, sourceID int64) FeedSyncResult {
 	r := FeedSyncResult{Started: s.DB.Now(), Cursor: since}
+	client := s.Feed
+	if strings.TrimSpace(openPGPKey) != "" {
+		// A provider with a configured key must sign every document.
+		kf, ok := client.(interface {
+			WithOpenPGPKey(string) (*advisory.Feed, error)
+		})
+		if !ok {
+			r.Err = "an OpenPGP key is configured but this feed client cannot verify signatures"
+			return r
+		}
+		signed, err := kf.WithOpenPGPKey(openPGPKey)
+		if err != nil {
+			r.Err = "OpenPGP key: " + aceso.ErrorMessage(err)
+			return r
+		}
+		client = signed
+	}
 	var changed []int64
 	renewed := r.Started
-	next, err := s.Feed.Sync(ctx, metadataURL, since, func(a *advisory.Advisory, ferr error) error {
+	next, err := client.Sync(ctx, metadataURL, since, func(a *advisory.Advisory, ferr error) error {
 		r.Counts.Documents++
 		if sourceID != 0 && s.DB.Now().Sub(renewed) > s.lease()/3 {
 			renewed = s.DB.Now()
