@@ -52,7 +52,7 @@ func TestFeedsAPIAndPages(t *testing.T) {
 			{"member admin cannot list", req{method: "GET", path: "/api/v1/feeds", token: w.aToken}, 403, "only the CSIRT"},
 			{"member admin cannot add", req{method: "POST", path: "/api/v1/feeds", token: w.aToken, body: `{"url": "https://z.example/p.json"}`}, 403, "only the CSIRT"},
 			{"CSIRT lists", req{method: "GET", path: "/api/v1/feeds", as: cert}, 200, "Vendor PSIRT"},
-			{"UI page shows the OpenPGP status", req{method: "GET", path: "/feeds", as: cert}, 200, "not configured"},
+			{"UI page shows the OpenPGP status", req{method: "GET", path: "/feeds", as: cert}, 200, "no key: hashes are checked, signatures are not"},
 			{"UI add with a bad url re-renders with the error", req{method: "POST", path: "/feeds", as: cert, body: form(cert, "url", "javascript:alert(1)")}, 400, "must be an http(s) URL"},
 			{"UI add", req{method: "POST", path: "/feeds", as: cert, body: form(cert, "url", "https://ui.example/aggregator.json", "interval_minutes", "120")}, 303, ""},
 			{"member UI page", req{method: "GET", path: "/feeds", as: &w.aAdmin}, 403, ""},
