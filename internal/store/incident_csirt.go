@@ -683,6 +683,7 @@ func (d *DB) SectorStatistics(ctx context.Context, p access.Principal, f StatsFi
 		n := a.n
 		return StatCell{Key: key, Count: &n}
 	}
+	totalCell := cell("total", total)
 	cells := func(m map[string]*acc) []StatCell {
 		keys := make([]string, 0, len(m))
 		for k := range m {
@@ -693,7 +694,28 @@ func (d *DB) SectorStatistics(ctx context.Context, p access.Principal, f StatsFi
 		for _, k := range keys {
 			out = append(out, cell(k, m[k]))
 		}
-		return out
+		return complementSuppress(out, !totalCell.Suppressed)
 	}
-	return Statistics{Total: cell("total", total), ByRSITClass: cells(dims[0]), ByMonth: cells(dims[1]), ByCareImpact: cells(dims[2]), MinOrgs: MinOrgsPerCell}, nil
+	return Statistics{Total: totalCell, ByRSITClass: cells(dims[0]), ByMonth: cells(dims[1]), ByCareImpact: cells(dims[2]), MinOrgs: MinOrgsPerCell}, nil
+}
+
+// complementSuppress hides a second cell when a dimension would otherwise
+// have exactly one hidden cell beside a published total: the hidden count
+// would be the total minus the others. The smallest published cell goes,
+// so the least information is lost.
+func complementSuppress(cells []StatCell, totalShown bool) []StatCell {
+	hidden, smallest := 0, -1
+	for i, c := range cells {
+		if c.Suppressed {
+			hidden++
+			continue
+		}
+		if smallest < 0 || *c.Count < *cells[smallest].Count {
+			smallest = i
+		}
+	}
+	if totalShown && hidden == 1 && smallest >= 0 {
+		cells[smallest] = StatCell{Key: cells[smallest].Key, Suppressed: true}
+	}
+	return cells
 }

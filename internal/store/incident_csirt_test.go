@@ -286,12 +286,14 @@ func TestSectorStatisticsSuppression(t *testing.T) {
 			want string
 		}{
 			{"total: 9 incidents, 4 organisations", st.Total, "9"},
-			{"fraud: 5 incidents, 3 organisations", find(st.ByRSITClass, "fraud"), "5"},
+			// 3 organisations, but hidden as well: otherwise 9 − 5 would
+			// reveal the hidden malicious-code cell (complementary suppression).
+			{"fraud: 5 incidents, 3 organisations", find(st.ByRSITClass, "fraud"), "<3"},
 			{"malicious-code: 4 incidents, 2 organisations", find(st.ByRSITClass, "malicious-code"), "<3"},
-			{"March", find(st.ByMonth, "2026-03"), "5"},
+			{"March (complement of February)", find(st.ByMonth, "2026-03"), "<3"},
 			{"February", find(st.ByMonth, "2026-02"), "<3"},
 			{"postponed procedures (the ransomware)", find(st.ByCareImpact, "postponed_procedures"), "<3"},
-			{"no impact (the phishing)", find(st.ByCareImpact, "none"), "5"},
+			{"no impact (complement of the ransomware)", find(st.ByCareImpact, "none"), "<3"},
 		}
 		for _, tt := range tests {
 			if got := tt.cell.Display(); got != tt.want {
@@ -299,6 +301,17 @@ func TestSectorStatisticsSuppression(t *testing.T) {
 			}
 			if tt.cell.Suppressed != (tt.cell.Count == nil) {
 				t.Errorf("%s: a suppressed cell must have no count: %+v", tt.name, tt.cell)
+			}
+		}
+		for name, dim := range map[string][]store.StatCell{"class": st.ByRSITClass, "month": st.ByMonth, "impact": st.ByCareImpact} {
+			hidden := 0
+			for _, c := range dim {
+				if c.Suppressed {
+					hidden++
+				}
+			}
+			if hidden == 1 && !st.Total.Suppressed {
+				t.Errorf("%s: exactly one hidden cell beside a published total can be computed by subtraction", name)
 			}
 		}
 		js, _ := json.Marshal(find(st.ByRSITClass, "malicious-code"))
