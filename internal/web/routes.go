@@ -69,4 +69,6 @@ func (s *Server) registerRoutes() {
 	s.registerFeedRoutes()
 	s.registerAlertRoutes()
 	s.registerSharingRoutes()
+	s.registerSharingAPIRoutes()
+	s.registerCSAFProviderRoutes()
 }
