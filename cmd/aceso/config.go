@@ -9,6 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aceso-health/aceso"
+	"github.com/aceso-health/aceso/internal/incident"
+	"github.com/aceso-health/aceso/internal/store"
 )
 
 // Config is all of Aceso's settings in one struct, filled in this order:
@@ -33,6 +37,18 @@ type Config struct {
 	SMTPPassword string `json:"-"` // only from ACESO_SMTP_PASSWORD(_FILE): secrets stay out of config files
 	// WebhookSecret signs outbound webhooks (HMAC-SHA256).
 	WebhookSecret string `json:"-"`
+	// RegimesFile names a JSON file in the shape of the embedded
+	// internal/incident/regimes.json that replaces it (a national
+	// transposition with other deadlines). Empty: the embedded table.
+	RegimesFile string `json:"regimes_file"`
+	// ReportRecipients says per regime where a submitted report goes:
+	// "csirt", "mailto:ADDRESS" or "none" (env ACESO_REPORT_RECIPIENTS as
+	// JSON). Regimes not named keep the default: nis2 → csirt, others none.
+	ReportRecipients map[string]string `json:"report_recipients"`
+
+	// incidents is what Validate loaded from RegimesFile and
+	// ReportRecipients, for applyIncidentSettings.
+	incidents store.IncidentSettings
 }
 
 // configFile mirrors Config with durations as strings ("2h").
@@ -135,10 +151,19 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 		"ACESO_CSIRT_NAME": &c.CSIRTName, "ACESO_ADMIN_EMAIL": &c.AdminEmail,
 		"ACESO_SMTP_ADDR": &c.SMTPAddr, "ACESO_SMTP_FROM": &c.SMTPFrom, "ACESO_SMTP_USER": &c.SMTPUser,
 		"ACESO_SMTP_PASSWORD": &c.SMTPPassword, "ACESO_WEBHOOK_SECRET": &c.WebhookSecret,
+		"ACESO_REGIMES_FILE": &c.RegimesFile,
 	} {
 		if err := str(name, dst); err != nil {
 			return err
 		}
+	}
+	if v := getenv("ACESO_REPORT_RECIPIENTS"); v != "" {
+		var m map[string]string
+		dec := json.NewDecoder(strings.NewReader(v))
+		if err := dec.Decode(&m); err != nil || dec.More() {
+			return fmt.Errorf("ACESO_REPORT_RECIPIENTS: want a JSON object such as {\"gdpr\": \"mailto:dpa@example.org\"}")
+		}
+		c.ReportRecipients = m
 	}
 	for name, dst := range map[string]*bool{"ACESO_SECURE_COOKIES": &c.SecureCookies, "ACESO_AUTO_MIGRATE": &c.AutoMigrate} {
 		if v := getenv(name); v != "" {
@@ -209,8 +234,38 @@ func (c *Config) Validate() error {
 	if c.WebhookSecret != "" && len(c.WebhookSecret) < 16 {
 		problems = append(problems, "ACESO_WEBHOOK_SECRET must be at least 16 characters")
 	}
+	if err := c.loadIncidentSettings(); err != nil {
+		problems = append(problems, err.Error())
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid configuration: %s", strings.Join(problems, "; "))
 	}
 	return nil
 }
+
+// loadIncidentSettings reads the regimes file (if any) and checks the
+// report recipients against the regimes in force, so that a typo stops
+// the start (exit 2) instead of silently dropping a deadline or a report.
+func (c *Config) loadIncidentSettings() error {
+	c.incidents = store.IncidentSettings{Recipients: c.ReportRecipients}
+	rg := incident.DefaultRegimes()
+	if c.RegimesFile != "" {
+		b, err := os.ReadFile(c.RegimesFile)
+		if err != nil {
+			return fmt.Errorf("regimes_file: %v", err)
+		}
+		if rg, err = incident.LoadRegimes(b); err != nil {
+			return fmt.Errorf("regimes_file %s: %s", c.RegimesFile, aceso.ErrorMessage(err))
+		}
+		c.incidents.Regimes = rg
+	}
+	if err := store.CheckReportRecipients(c.ReportRecipients, rg); err != nil {
+		return fmt.Errorf("%s", aceso.ErrorMessage(err))
+	}
+	return nil
+}
+
+// applyIncidentSettings gives the store the deployment's regimes and
+// report recipients; every command that touches incidents calls it after
+// opening the database.
+func (c Config) applyIncidentSettings(db *store.DB) { db.IncidentConfig = c.incidents }

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aceso-health/aceso/internal/access"
+	"github.com/aceso-health/aceso/internal/incident"
 	"github.com/aceso-health/aceso/internal/store"
 )
 
@@ -136,5 +139,81 @@ func TestIncidentCLI(t *testing.T) {
 				t.Fatalf("exit %d %q, want %d with %q", code, stderr, tt.code, tt.want)
 			}
 		})
+	}
+}
+
+// writeRegimes writes the embedded regimes with the GDPR notification
+// deadline changed to offset, as a national deployment file would.
+func writeRegimes(t *testing.T, offset incident.Offset) string {
+	t.Helper()
+	b, _ := json.Marshal(incident.DefaultRegimes())
+	rg, err := incident.LoadRegimes(b) // a deep copy to change
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := false
+	for i, r := range rg.Regimes {
+		for j, st := range r.Stages {
+			if r.ID == "gdpr" && st.Name == "notification" {
+				rg.Regimes[i].Stages[j].Offset = &offset
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		t.Fatal("no gdpr notification stage")
+	}
+	b, _ = json.MarshalIndent(rg, "", "  ")
+	path := filepath.Join(t.TempDir(), "regimes-national.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestRegimesFileEndToEnd: a deployment's regimes file named in the
+// environment changes the due times the commands compute, and a broken
+// one stops the command with exit 2 naming the file and the field.
+func TestRegimesFileEndToEnd(t *testing.T) {
+	path := demoDB(t)
+	anna := "St. Anna Hospital (demo)"
+	_, out, _ := runCmd(t, env(nil), "incident", "list", "--db", path, "--org", anna, "--status", "containment")
+	id := strings.Fields(strings.Split(out, "\n")[1])[0]
+	due := func(e func(string) string) time.Time {
+		t.Helper()
+		code, out, stderr := runCmd(t, e, "incident", "export", "--db", path, "--org", anna, id)
+		if code != 0 {
+			t.Fatalf("export: %d %s", code, stderr)
+		}
+		var exp struct {
+			Incident struct {
+				Obligations []struct {
+					Key   string     `json:"key"`
+					DueAt *time.Time `json:"due_at"`
+				} `json:"obligations"`
+			} `json:"incident"`
+		}
+		if err := json.Unmarshal([]byte(out), &exp); err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range exp.Incident.Obligations {
+			if o.Key == "gdpr.notification" && o.DueAt != nil {
+				return *o.DueAt
+			}
+		}
+		t.Fatalf("no gdpr.notification due time in %s", out)
+		return time.Time{}
+	}
+	def := due(env(nil))
+	national := due(env(map[string]string{"ACESO_REGIMES_FILE": writeRegimes(t, incident.Offset{N: 48, Unit: incident.Hours})}))
+	if got := def.Sub(national); got != 24*time.Hour {
+		t.Fatalf("GDPR notification due %v by default, %v with 48h: %v earlier, want 24h", def, national, got)
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`{"version":1,"regimes":[{"id":"nis2","name":"x","stages":[{"stage":"early_warning","title":"t","article":"a","applies_when":{"all":["significantt"]},"from":["aware_at"],"offset":"12h"}]}]}`), 0o600)
+	code, _, stderr := runCmd(t, env(map[string]string{"ACESO_REGIMES_FILE": bad}), "incident", "list", "--db", path, "--org", anna)
+	if code != 2 || !strings.Contains(stderr, "regimes_file "+bad) || !strings.Contains(stderr, "significantt") {
+		t.Fatalf("bad regimes file: exit %d %s", code, stderr)
 	}
 }

@@ -172,6 +172,8 @@ func openDB(ctx context.Context, cfg Config, migrate bool, log *slog.Logger) (*s
 	if err != nil {
 		return nil, err
 	}
+	// Every command sees the deployment's regulatory regimes and report recipients.
+	cfg.applyIncidentSettings(db)
 	if migrate {
 		applied, err := db.Migrate(ctx)
 		if err != nil {

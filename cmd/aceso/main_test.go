@@ -30,6 +30,8 @@ func TestConfigValidation(t *testing.T) {
 	os.WriteFile(file, []byte(`{"listen":"127.0.0.1:9999","log_level":"debug","session_idle":"30m"}`), 0o600)
 	badFile := filepath.Join(dir, "bad.json")
 	os.WriteFile(badFile, []byte(`{"listen":"x","colour":"blue"}`), 0o600)
+	recipientsFile := filepath.Join(dir, "recipients.json")
+	os.WriteFile(recipientsFile, []byte(`{"report_recipients":{"mdr":"mailto:bfarm@authority.example"}}`), 0o600)
 	secret := filepath.Join(dir, "db-url")
 	os.WriteFile(secret, []byte("postgres://u:pw@db.example/aceso\n"), 0o600)
 	tests := []struct {
@@ -69,6 +71,22 @@ func TestConfigValidation(t *testing.T) {
 		{name: "empty db", args: []string{"--db", " "}, wantErr: "--db is empty"},
 		{name: "smtp without sender", env: map[string]string{"ACESO_SMTP_ADDR": "mail.example.org:587"}, wantErr: "smtp_from"},
 		{name: "short webhook secret", env: map[string]string{"ACESO_WEBHOOK_SECRET": "short"}, wantErr: "ACESO_WEBHOOK_SECRET"},
+		{name: "report recipients from env", env: map[string]string{"ACESO_REPORT_RECIPIENTS": `{"gdpr": "mailto:dpa@lda.example", "nis2": "none"}`},
+			check: func(t *testing.T, c Config) {
+				if c.ReportRecipients["gdpr"] != "mailto:dpa@lda.example" || c.incidents.Recipients["nis2"] != "none" {
+					t.Errorf("recipients: %+v", c.ReportRecipients)
+				}
+			}},
+		{name: "report recipients in file", args: []string{"--config", recipientsFile}, check: func(t *testing.T, c Config) {
+			if c.incidents.Recipients["mdr"] != "mailto:bfarm@authority.example" {
+				t.Errorf("recipients from file: %+v", c.incidents)
+			}
+		}},
+		{name: "report recipients not JSON", env: map[string]string{"ACESO_REPORT_RECIPIENTS": "gdpr=dpa@x"}, wantErr: "ACESO_REPORT_RECIPIENTS"},
+		{name: "report recipient unknown regime", env: map[string]string{"ACESO_REPORT_RECIPIENTS": `{"dora": "csirt"}`}, wantErr: "report_recipients.dora"},
+		{name: "report recipient bad address", env: map[string]string{"ACESO_REPORT_RECIPIENTS": `{"gdpr": "mailto:nobody"}`}, wantErr: "report_recipients.gdpr"},
+		{name: "regimes file missing", env: map[string]string{"ACESO_REGIMES_FILE": filepath.Join(dir, "none.json")}, wantErr: "regimes_file"},
+		{name: "regimes file not JSON", env: map[string]string{"ACESO_REGIMES_FILE": badFile}, wantErr: "regimes_file " + badFile},
 		{name: "smtp password from file", env: map[string]string{"ACESO_SMTP_ADDR": "127.0.0.1:25", "ACESO_SMTP_FROM": "aceso@cert.example", "ACESO_SMTP_PASSWORD_FILE": secret},
 			check: func(t *testing.T, c Config) {
 				if c.SMTPPassword != "postgres://u:pw@db.example/aceso" || c.SMTPAddr != "127.0.0.1:25" {

@@ -261,7 +261,7 @@ func (d *DB) CSIRTIncidents(ctx context.Context, p access.Principal, f CSIRTFilt
 		for i := range page.Incidents {
 			r := &page.Incidents[i].Incident
 			if r.OrgID == org {
-				r.Obligations = computeObligations(r, kinds[org], stored[r.ID], f.Now)
+				r.Obligations = computeObligations(d.IncidentRegimes(), r, kinds[org], stored[r.ID], f.Now)
 			}
 		}
 	}
@@ -291,7 +291,7 @@ func (d *DB) CSIRTIncident(ctx context.Context, p access.Principal, id int64) (C
 }
 
 func (d *DB) csirtLoad(ctx context.Context, q querier, org, id int64) (CSIRTIncident, error) {
-	r, err := loadIncident(ctx, q, org, id, d.Now())
+	r, err := loadIncident(ctx, q, d.IncidentRegimes(), org, id, d.Now())
 	if err != nil {
 		return CSIRTIncident{}, d.translate(err)
 	}
@@ -313,7 +313,7 @@ func (tx *Tx) csirtLock(ctx context.Context, p access.Principal, id int64) (Inci
 	if _, err := tx.exec(ctx, "UPDATE incidents SET updated_at = $3 WHERE org_id = $1 AND id = $2", org, id, ts(tx.now)); err != nil {
 		return Incident{}, err
 	}
-	return loadIncident(ctx, tx.tx, org, id, tx.now)
+	return loadIncident(ctx, tx.tx, tx.db.IncidentRegimes(), org, id, tx.now)
 }
 
 // RequestIntermediateReport records the CSIRT's request for a NIS2

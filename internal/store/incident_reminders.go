@@ -140,7 +140,7 @@ func (d *DB) EnqueueIncidentReminders(ctx context.Context, cfg ReminderConfig) (
 			if n, _ := res.RowsAffected(); n == 0 {
 				return nil
 			}
-			in, err := loadIncident(ctx, tx.tx, r.org, r.id, tx.now)
+			in, err := loadIncident(ctx, tx.tx, tx.db.IncidentRegimes(), r.org, r.id, tx.now)
 			if err != nil {
 				return err
 			}

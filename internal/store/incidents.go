@@ -108,10 +108,6 @@ func (in Incident) Obligation(regime, stage string) (Obligation, bool) {
 	return Obligation{}, false
 }
 
-// incidentRegimes is the table the clocks are computed from: the embedded
-// NIS2/GDPR/MDR regimes (a deployment override is not wired yet).
-var incidentRegimes = incident.DefaultRegimes
-
 const incidentCols = `id, org_id, title, description, status, outcome, severity, tlp, reporter, time_zone,
 	detected_at, aware_at, handled_at, rsit_class, rsit_type, suspected_malicious, cross_border, patient_safety,
 	impact_on_care, personal_data, assessment, root_cause, mitigation, contact_point, device_ids, created_by, created_at, updated_at,
@@ -268,7 +264,7 @@ func (tx *Tx) CreateIncident(ctx context.Context, p access.Principal, in *incide
 	if err := tx.appendTimeline(ctx, &r, p, "created", "Incident reported: "+r.Title); err != nil {
 		return Incident{}, err
 	}
-	r.Obligations = computeObligations(&r, kind, nil, tx.now)
+	r.Obligations = computeObligations(tx.db.IncidentRegimes(), &r, kind, nil, tx.now)
 	if err := tx.writeObligations(ctx, &r); err != nil {
 		return Incident{}, err
 	}
@@ -278,14 +274,14 @@ func (tx *Tx) CreateIncident(ctx context.Context, p access.Principal, in *incide
 
 // computeObligations runs the regimes over the record, keeping the
 // submissions in prev and who made them.
-func computeObligations(r *Incident, orgKind string, prev []Obligation, now time.Time) []Obligation {
+func computeObligations(rg incident.Regimes, r *Incident, orgKind string, prev []Obligation, now time.Time) []Obligation {
 	dom := make([]incident.Obligation, len(prev))
 	by := make(map[string]string, len(prev))
 	for i, p := range prev {
 		dom[i] = p.Obligation
 		by[p.Key()] = p.SubmittedBy
 	}
-	obs := incident.Obligations(&r.Incident, orgKind, r.Assessment, dom, incidentRegimes(), now)
+	obs := incident.Obligations(&r.Incident, orgKind, r.Assessment, dom, rg, now)
 	out := make([]Obligation, len(obs))
 	for i, o := range obs {
 		out[i] = Obligation{Obligation: o}
@@ -391,7 +387,7 @@ func storedObligations(ctx context.Context, q querier, orgID int64, ids []int64)
 
 // loadIncident reads one incident of orgID with all its parts and its
 // obligations computed at now.
-func loadIncident(ctx context.Context, q querier, orgID, id int64, now time.Time) (Incident, error) {
+func loadIncident(ctx context.Context, q querier, rg incident.Regimes, orgID, id int64, now time.Time) (Incident, error) {
 	r, err := scanIncident(q.QueryRowContext(ctx, "SELECT "+incidentCols+" FROM incidents WHERE org_id = $1 AND id = $2", orgID, id))
 	if err == sql.ErrNoRows {
 		return r, aceso.Errorf(aceso.ENOTFOUND, "incident %d not found", id)
@@ -410,7 +406,7 @@ func loadIncident(ctx context.Context, q querier, orgID, id int64, now time.Time
 	if err != nil {
 		return r, fmt.Errorf("obligations: %w", err)
 	}
-	r.Obligations = computeObligations(&r, kind, stored[id], now)
+	r.Obligations = computeObligations(rg, &r, kind, stored[id], now)
 	if err := loadCSIRTParts(ctx, q, &r, false); err != nil {
 		return r, err
 	}
@@ -488,7 +484,7 @@ func (d *DB) Incident(ctx context.Context, p access.Principal, id int64, now tim
 	if now.IsZero() {
 		now = d.Now()
 	}
-	r, err := loadIncident(ctx, d.db, p.OrgID, id, now)
+	r, err := loadIncident(ctx, d.db, d.IncidentRegimes(), p.OrgID, id, now)
 	return r, d.translate(err)
 }
 
@@ -507,7 +503,7 @@ func (tx *Tx) lockIncident(ctx context.Context, p access.Principal, id int64) (I
 	if n, _ := res.RowsAffected(); n == 0 {
 		return Incident{}, aceso.Errorf(aceso.ENOTFOUND, "incident %d not found", id)
 	}
-	return loadIncident(ctx, tx.tx, p.OrgID, id, tx.now)
+	return loadIncident(ctx, tx.tx, tx.db.IncidentRegimes(), p.OrgID, id, tx.now)
 }
 
 // saveIncident writes the record's columns and recomputes its obligations.
@@ -530,7 +526,7 @@ func (tx *Tx) saveIncident(ctx context.Context, r *Incident) error {
 	if err != nil {
 		return err
 	}
-	r.Obligations = computeObligations(r, kind, r.Obligations, tx.now)
+	r.Obligations = computeObligations(tx.db.IncidentRegimes(), r, kind, r.Obligations, tx.now)
 	return tx.writeObligations(ctx, r)
 }
 
@@ -682,6 +678,10 @@ func (tx *Tx) SubmitObligation(ctx context.Context, p access.Principal, id int64
 	if err := tx.appendTimeline(ctx, &r, p, "submission", text); err != nil {
 		return Obligation{}, err
 	}
-	view := map[string]any{"regime": regime, "stage": stage, "due_at": ob.DueAt, "submitted_at": ob.SubmittedAt, "late_reason": ob.LateReason}
+	if err := tx.deliverReport(ctx, &r, ob); err != nil {
+		return Obligation{}, err
+	}
+	view := map[string]any{"regime": regime, "stage": stage, "due_at": ob.DueAt, "submitted_at": ob.SubmittedAt, "late_reason": ob.LateReason,
+		"delivered_to": tx.db.ReportRecipient(regime)}
 	return ob, tx.Audit(ctx, p, r.OrgID, "incident.submit", "incident", r.ID, audit.Change(nil, view))
 }

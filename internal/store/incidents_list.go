@@ -109,7 +109,7 @@ func (d *DB) ListIncidents(ctx context.Context, p access.Principal, f IncidentFi
 	}
 	for i := range page.Incidents {
 		r := &page.Incidents[i]
-		r.Obligations = computeObligations(r, kind, stored[r.ID], f.Now)
+		r.Obligations = computeObligations(d.IncidentRegimes(), r, kind, stored[r.ID], f.Now)
 	}
 	if page.Incidents == nil {
 		page.Incidents = []Incident{}

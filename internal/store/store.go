@@ -31,6 +31,9 @@ type DB struct {
 	dsn     string // for messages only; never contains a password (see redact)
 	// Now is the clock used for created/updated times; tests replace it.
 	Now func() time.Time
+	// IncidentConfig holds the deployment's incident settings (regimes, report
+	// recipients); set it once before serving. Zero means the defaults.
+	IncidentConfig IncidentSettings
 }
 
 // Open connects to dsn — a path or "sqlite:PATH" or "file:PATH" for

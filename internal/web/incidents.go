@@ -56,6 +56,7 @@ func (s *Server) registerIncidentRoutes() {
 	s.handle(Route{Method: get, Path: pg + "/reports/{stage}", Auth: User, Act: read}, s.incidentReportPage)
 	s.handle(Route{Method: post, Path: pg + "/obligations/{stage}/submit", Auth: User, Act: write}, s.incidentSubmit)
 	s.registerCSIRTIncidentRoutes()
+	s.registerIncidentAttachmentRoutes()
 }
 
 func init() {
@@ -208,7 +209,7 @@ func (v incidentInput) apply(in *incident.Incident) {
 }
 
 func (s *Server) apiIncidents(w http.ResponseWriter, r *http.Request, p access.Principal) error {
-	f, err := incidentFilter(r.URL.Query())
+	f, err := incidentFilter(r.URL.Query(), s.regimeIDs())
 	if err != nil {
 		return err
 	}
@@ -223,14 +224,14 @@ func (s *Server) apiIncidents(w http.ResponseWriter, r *http.Request, p access.P
 
 // incidentFilter reads the list filters from a query; ?org and other
 // unknown parameters are ignored, the store scopes to the caller.
-func incidentFilter(q url.Values) (store.IncidentFilter, error) {
+func incidentFilter(q url.Values, regimes []string) (store.IncidentFilter, error) {
 	f := store.IncidentFilter{Status: incident.Status(q.Get("status")), Regime: q.Get("regime"),
 		Open: q.Get("open") == "1" || q.Get("open") == "true", AtRisk: q.Get("at_risk") == "1" || q.Get("at_risk") == "true"}
 	if f.Status != "" && !slices.Contains(statuses, f.Status) {
 		return f, aceso.Errorf(aceso.EINVALID, "status: %q is not a status (%s)", f.Status, joinStatuses(statuses))
 	}
-	if f.Regime != "" && !slices.Contains(regimeIDs(), f.Regime) {
-		return f, aceso.Errorf(aceso.EINVALID, "regime: %q is not one of %s", f.Regime, strings.Join(regimeIDs(), ", "))
+	if f.Regime != "" && !slices.Contains(regimes, f.Regime) {
+		return f, aceso.Errorf(aceso.EINVALID, "regime: %q is not one of %s", f.Regime, strings.Join(regimes, ", "))
 	}
 	for name, dst := range map[string]*int64{"before": &f.Before} {
 		if v := q.Get(name); v != "" {
@@ -261,9 +262,10 @@ func joinStatuses(v []incident.Status) string {
 	return strings.Join(s, ", ")
 }
 
-func regimeIDs() []string {
+// regimeIDs lists the ids of the deployment's regimes, for filters.
+func (s *Server) regimeIDs() []string {
 	var ids []string
-	for _, rg := range incident.DefaultRegimes().Regimes {
+	for _, rg := range s.db.IncidentRegimes().Regimes {
 		ids = append(ids, rg.ID)
 	}
 	return ids

@@ -70,7 +70,7 @@ func FuzzIncidentFilter(f *testing.F) {
 		if err != nil {
 			return
 		}
-		flt, err := incidentFilter(q)
+		flt, err := incidentFilter(q, []string{"nis2", "gdpr", "mdr"})
 		if err != nil {
 			if aceso.ErrorCode(err) != aceso.EINVALID {
 				t.Fatalf("error %v is not EINVALID", err)

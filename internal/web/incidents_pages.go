@@ -60,7 +60,7 @@ func canWrite(p access.Principal) bool { return access.Authorize(p, access.ActWr
 
 func (s *Server) incidentsPage(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 	q := r.URL.Query()
-	f, err := incidentFilter(q)
+	f, err := incidentFilter(q, s.regimeIDs())
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (s *Server) incidentsPage(w http.ResponseWriter, r *http.Request, p access.
 	if err != nil {
 		return err
 	}
-	d := incidentListData{Status: string(f.Status), Regime: f.Regime, AtRisk: f.AtRisk, Statuses: statuses, Regimes: regimeIDs(), CanWrite: canWrite(p)}
+	d := incidentListData{Status: string(f.Status), Regime: f.Regime, AtRisk: f.AtRisk, Statuses: statuses, Regimes: s.regimeIDs(), CanWrite: canWrite(p)}
 	for _, rec := range res.Incidents {
 		row := incidentRow{Incident: rec}
 		if n := rec.NextDue(); n != nil {
@@ -249,6 +249,7 @@ type incidentPageData struct {
 	CanWrite      bool
 	Kinds         []string
 	Form          wizardData // the assessment, for the reassessment form
+	Attachments   []store.Attachment
 }
 
 func (s *Server) incidentPage(w http.ResponseWriter, r *http.Request, p access.Principal) error {
@@ -277,6 +278,9 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, p access
 		}
 	}
 	d.Form = wizardData{Form: assessmentForm(rec)}
+	if d.Attachments, err = s.db.Attachments(r.Context(), p, rec.ID); err != nil {
+		return err
+	}
 	w.WriteHeader(status)
 	s.render(w, r, "incident", page{Title: rec.Title, Nav: "incidents", Error: errMsg, Flash: r.URL.Query().Get("flash"), Data: d})
 	return nil
@@ -424,6 +428,9 @@ type reportPageData struct {
 	// NeedsReason is set when submitting now would be late and the stage
 	// requires the reasons for the delay.
 	NeedsReason bool
+	// Recipient is where Aceso delivers the report on submission: "csirt",
+	// an e-mail address, or "" when the organisation sends it itself.
+	Recipient string
 }
 
 func (s *Server) incidentReportPage(w http.ResponseWriter, r *http.Request, p access.Principal) error {
@@ -446,6 +453,12 @@ func (s *Server) renderReport(w http.ResponseWriter, r *http.Request, p access.P
 	now := s.now()
 	d := reportPageData{In: rec, Ob: viewObligation(ob, now), Doc: doc, CanWrite: canWrite(p),
 		NeedsReason: ob.RequiresLateReason && ob.DueAt != nil && now.After(*ob.DueAt)}
+	switch to := s.db.ReportRecipient(ob.Regime); {
+	case to == store.RecipientCSIRT:
+		d.Recipient = "csirt"
+	case strings.HasPrefix(to, "mailto:"):
+		d.Recipient = strings.TrimPrefix(to, "mailto:")
+	}
 	w.WriteHeader(status)
 	s.render(w, r, "incident-report", page{Title: doc.Title, Nav: "incidents", Error: errMsg, Flash: r.URL.Query().Get("flash"), Data: d})
 	return nil

@@ -24,14 +24,15 @@ import (
 	"github.com/aceso-health/aceso/internal/web"
 )
 
-// The route matrix needs an incident and a task of A and of B; {stage} is
-// not an id, so the integer the matrix puts there must be a clean 404.
+// The route matrix needs an incident, a task and an attachment of A and of
+// B (B's file name carries the marker); {stage} is not an id, so the
+// integer the matrix puts there must be a clean 404.
 func init() {
 	seeders = append(seeders, func(w *world) {
-		mk := func(org access.Org, title string) (int64, int64) {
+		mk := func(org access.Org, title string) (int64, int64, int64) {
 			p := access.System
 			p.OrgID, p.OrgKind = org.ID, org.Kind
-			var id int64
+			var id, file int64
 			task := incident.Task{Title: title + " task"}
 			err := w.db.InTx(ctx, func(tx *store.Tx) error {
 				r, err := tx.CreateIncident(ctx, p, &incident.Incident{Title: title, AwareAt: time.Now().Add(-time.Hour)},
@@ -40,15 +41,20 @@ func init() {
 					return err
 				}
 				id = r.ID
+				a, err := tx.AddAttachment(ctx, p, id, strings.ReplaceAll(title, " ", "_")+".txt", []byte("log of "+title))
+				if err != nil {
+					return err
+				}
+				file = a.ID
 				return tx.AddTask(ctx, p, id, &task)
 			})
 			if err != nil {
 				w.t.Fatal(err)
 			}
-			return id, task.ID
+			return id, task.ID, file
 		}
-		w.ownA["incident"], w.ownA["task"] = mk(w.a, "Anna incident")
-		w.ofB["incident"], w.ofB["task"] = mk(w.b, "Nord incident "+marker)
+		w.ownA["incident"], w.ownA["task"], w.ownA["attachment"] = mk(w.a, "Anna incident")
+		w.ofB["incident"], w.ofB["task"], w.ofB["attachment"] = mk(w.b, "Nord incident "+marker)
 		w.ownA["stage"], w.ofB["stage"] = 1, 1
 	})
 }

@@ -70,5 +70,4 @@ func (s *Server) registerRoutes() {
 	s.registerAlertRoutes()
 	s.registerSharingRoutes()
 	s.registerSharingAPIRoutes()
-	s.registerCSAFProviderRoutes()
 }
