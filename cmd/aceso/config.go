@@ -45,6 +45,9 @@ type Config struct {
 	// "csirt", "mailto:ADDRESS" or "none" (env ACESO_REPORT_RECIPIENTS as
 	// JSON). Regimes not named keep the default: nis2 → csirt, others none.
 	ReportRecipients map[string]string `json:"report_recipients"`
+	// ReminderLeads are how long before each regulatory deadline reminders
+	// go out (an overdue alert is always sent); default 12h and 2h.
+	ReminderLeads []time.Duration `json:"-"`
 
 	// incidents is what Validate loaded from RegimesFile and
 	// ReportRecipients, for applyIncidentSettings.
@@ -54,8 +57,9 @@ type Config struct {
 // configFile mirrors Config with durations as strings ("2h").
 type configFile struct {
 	Config
-	SessionIdle string `json:"session_idle"`
-	SessionMax  string `json:"session_max"`
+	ReminderLeads string `json:"reminder_leads"`
+	SessionIdle   string `json:"session_idle"`
+	SessionMax    string `json:"session_max"`
 }
 
 func defaultConfig() Config {
@@ -126,6 +130,13 @@ func (c *Config) readFile(path string) error {
 		}
 		*dst = d
 	}
+	if f.ReminderLeads != "" {
+		leads, err := parseLeads(f.ReminderLeads)
+		if err != nil {
+			return fmt.Errorf("config file %s: reminder_leads: %v", path, err)
+		}
+		c.ReminderLeads = leads
+	}
 	return nil
 }
 
@@ -156,6 +167,13 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 		if err := str(name, dst); err != nil {
 			return err
 		}
+	}
+	if v := getenv("ACESO_REMINDER_LEADS"); v != "" {
+		leads, err := parseLeads(v)
+		if err != nil {
+			return fmt.Errorf("ACESO_REMINDER_LEADS: %v", err)
+		}
+		c.ReminderLeads = leads
 	}
 	if v := getenv("ACESO_REPORT_RECIPIENTS"); v != "" {
 		var m map[string]string
@@ -269,3 +287,22 @@ func (c *Config) loadIncidentSettings() error {
 // report recipients; every command that touches incidents calls it after
 // opening the database.
 func (c Config) applyIncidentSettings(db *store.DB) { db.IncidentConfig = c.incidents }
+
+// parseLeads reads reminder lead times such as "24h,12h,2h": each between
+// one minute and 30 days, no repeats.
+func parseLeads(v string) ([]time.Duration, error) {
+	var out []time.Duration
+	seen := map[time.Duration]bool{}
+	for _, part := range strings.Split(v, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(part))
+		if err != nil || d < time.Minute || d > 30*24*time.Hour {
+			return nil, fmt.Errorf("%q is not a lead time between 1m and 720h (e.g. 12h,2h)", strings.TrimSpace(part))
+		}
+		if seen[d] {
+			return nil, fmt.Errorf("lead time %s given twice", d)
+		}
+		seen[d] = true
+		out = append(out, d)
+	}
+	return out, nil
+}

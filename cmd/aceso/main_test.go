@@ -70,6 +70,13 @@ func TestConfigValidation(t *testing.T) {
 		{name: "bad listen", env: map[string]string{"ACESO_LISTEN": "8080"}, wantErr: "--listen"},
 		{name: "empty db", args: []string{"--db", " "}, wantErr: "--db is empty"},
 		{name: "smtp without sender", env: map[string]string{"ACESO_SMTP_ADDR": "mail.example.org:587"}, wantErr: "smtp_from"},
+		{name: "reminder leads", env: map[string]string{"ACESO_REMINDER_LEADS": "24h, 2h,30m"}, check: func(t *testing.T, c Config) {
+			if len(c.ReminderLeads) != 3 || c.ReminderLeads[0] != 24*time.Hour || c.ReminderLeads[2] != 30*time.Minute {
+				t.Errorf("leads: %v", c.ReminderLeads)
+			}
+		}},
+		{name: "bad reminder lead", env: map[string]string{"ACESO_REMINDER_LEADS": "12h,soon"}, wantErr: `ACESO_REMINDER_LEADS: "soon"`},
+		{name: "repeated reminder lead", env: map[string]string{"ACESO_REMINDER_LEADS": "2h,2h"}, wantErr: "given twice"},
 		{name: "short webhook secret", env: map[string]string{"ACESO_WEBHOOK_SECRET": "short"}, wantErr: "ACESO_WEBHOOK_SECRET"},
 		{name: "report recipients from env", env: map[string]string{"ACESO_REPORT_RECIPIENTS": `{"gdpr": "mailto:dpa@lda.example", "nis2": "none"}`},
 			check: func(t *testing.T, c Config) {

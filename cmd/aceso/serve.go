@@ -83,7 +83,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	go sweepSessions(ctx, db, log)
 	go outboxWorker(cfg, db, log).Run(ctx, 15*time.Second)
-	go db.RunIncidentReminders(ctx, store.ReminderConfig{}, time.Minute, log)
+	go db.RunIncidentReminders(ctx, store.ReminderConfig{Leads: cfg.ReminderLeads}, time.Minute, log)
 	go feedScheduler(ctx, newFeedSyncer(db, log), time.Minute, log)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
