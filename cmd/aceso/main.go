@@ -57,6 +57,7 @@ Commands:
   match         match an inventory file against CSAF advisories, offline
   share         export the MISP feed or a STIX 2.1 bundle of a channel; import MISP events
   taxii pull    pull a TAXII 2.1 collection into an organisation's intel
+  csaf key      print the CSAF provider's OpenPGP public key (served under /.well-known/csaf/)
   version       print the version
 
 Run 'aceso <command> --help' for the flags of a command.
@@ -98,6 +99,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = cmdShare(ctx, rest, stdout, stderr, getenv)
 	case "taxii":
 		err = cmdTAXII(ctx, rest, stdout, stderr, getenv)
+	case "csaf":
+		err = cmdCSAF(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "aceso", buildVersion())
 	case "help", "-h", "--help":

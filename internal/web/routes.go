@@ -70,4 +70,5 @@ func (s *Server) registerRoutes() {
 	s.registerAlertRoutes()
 	s.registerSharingRoutes()
 	s.registerSharingAPIRoutes()
+	s.registerCSAFProviderRoutes()
 }
