@@ -250,6 +250,9 @@ type incidentPageData struct {
 	Kinds         []string
 	Form          wizardData // the assessment, for the reassessment form
 	Attachments   []store.Attachment
+	// Shared maps "kind|value" of an observable to the TLP label it is
+	// shared under on the sector feeds (absent: not shared).
+	Shared map[string]string
 }
 
 func (s *Server) incidentPage(w http.ResponseWriter, r *http.Request, p access.Principal) error {
@@ -279,6 +282,9 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, p access
 	}
 	d.Form = wizardData{Form: assessmentForm(rec)}
 	if d.Attachments, err = s.db.Attachments(r.Context(), p, rec.ID); err != nil {
+		return err
+	}
+	if d.Shared, err = s.sharedOf(r, p, rec.ID); err != nil {
 		return err
 	}
 	w.WriteHeader(status)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/aceso-health/aceso"
@@ -21,6 +22,7 @@ func (s *Server) registerSharingAPIRoutes() {
 		Body:    "ObservableShare", Resp: "SharedObservable"}, s.apiShareObservable)
 	api(Route{Method: http.MethodGet, Path: "/api/v1/shared-observables", Auth: User, Act: access.ActRead,
 		Summary: "Observables the caller's organisation shares", Resp: "SharedObservableList"}, s.apiSharedObservables)
+	s.handle(Route{Method: http.MethodPost, Path: "/incidents/{incident}/observables/share", Auth: User, Act: access.ActWrite}, s.shareObservableForm)
 	api(Route{Method: http.MethodGet, Path: "/api/v1/intel", Auth: User, Act: access.ActRead,
 		Summary: "Intelligence the caller's organisation imported (MISP, TAXII), newest first (?limit=N, at most 1000)", Resp: "IntelList"}, s.apiIntel)
 }
@@ -90,4 +92,45 @@ func (s *Server) apiIntel(w http.ResponseWriter, r *http.Request, p access.Princ
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"intel": nonNil(list)})
 	return nil
+}
+
+// shareObservableForm shares one observable from the incident page.
+func (s *Server) shareObservableForm(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	id, err := pathID(r, "incident")
+	if err != nil {
+		return err
+	}
+	kind, err := formValue(r, "kind")
+	if err != nil {
+		return err
+	}
+	label, err := share.ParseTLP(r.PostFormValue("tlp"))
+	if err != nil {
+		return aceso.Errorf(aceso.EINVALID, "tlp: %s", aceso.ErrorMessage(err))
+	}
+	if err := s.db.InTx(r.Context(), func(tx *store.Tx) error {
+		_, err := tx.ShareObservable(r.Context(), p, id, kind, r.PostFormValue("value"), label, 0)
+		return err
+	}); err != nil {
+		if c := aceso.ErrorCode(err); c == aceso.EINVALID || c == aceso.ECONFLICT {
+			return s.renderIncident(w, r, p, aceso.ErrorMessage(err), statusOf[c])
+		}
+		return err
+	}
+	return seeOther(w, r, "/incidents/"+itoa(id)+"?flash="+url.QueryEscape("Observable shared under "+label.String()))
+}
+
+// sharedOf maps the incident's shared observables ("kind|value") to their label.
+func (s *Server) sharedOf(r *http.Request, p access.Principal, incidentID int64) (map[string]string, error) {
+	list, err := s.db.SharedObservables(r.Context(), p)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, o := range list {
+		if o.IncidentID == incidentID {
+			out[o.Kind+"|"+o.Value] = o.TLP.String()
+		}
+	}
+	return out, nil
 }

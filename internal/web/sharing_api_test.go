@@ -65,3 +65,34 @@ func TestShareObservableAPI(t *testing.T) {
 		}
 	})
 }
+
+// From the incident page: share an observable with the sector; the page
+// then shows its label instead of the form.
+func TestShareObservableFromIncidentPage(t *testing.T) {
+	db := storetest.Open(t, "sqlite")
+	w := newWorld(t, db)
+	body := `{"title":"Scan from 203.0.113.7","aware_at":"` + time.Now().UTC().Add(-time.Hour).Format(time.RFC3339) + `","classification":{"class":"information-gathering","type":"scanner"}}`
+	r := w.do(req{method: http.MethodPost, path: "/api/v1/incidents", token: w.aToken, body: body})
+	id := decode[struct {
+		ID int64 `json:"id"`
+	}](t, r).ID
+	base := "/incidents/" + itoa(id)
+	if r := w.do(req{method: http.MethodPost, path: "/api/v1/incidents/" + itoa(id) + "/observables", token: w.aToken, body: `{"kind":"ip","value":"203.0.113.7"}`}); r.status != http.StatusCreated {
+		t.Fatalf("observable: %d %s", r.status, r.body)
+	}
+	page := w.do(req{method: http.MethodGet, path: base, as: &w.aAdmin})
+	if !strings.Contains(page.body, `action="`+base+`/observables/share"`) {
+		t.Fatal("incident page offers no share form")
+	}
+	form := "csrf_token=" + w.aAdmin.csrf + "&kind=ip&value=203.0.113.7&tlp=TLP:GREEN"
+	if r := w.do(req{method: http.MethodPost, path: base + "/observables/share", as: &w.aAdmin, body: form}); r.status != http.StatusSeeOther {
+		t.Fatalf("share form: %d %s", r.status, r.body)
+	}
+	page = w.do(req{method: http.MethodGet, path: base, as: &w.aAdmin})
+	if !strings.Contains(page.body, "shared TLP:GREEN") || strings.Contains(page.body, `action="`+base+`/observables/share"`) {
+		t.Fatalf("after sharing the page does not show the label")
+	}
+	if r := w.do(req{method: http.MethodPost, path: base + "/observables/share", as: &w.aViewer, body: "csrf_token=" + w.aViewer.csrf + "&kind=ip&value=203.0.113.7&tlp=TLP:GREEN"}); r.status != http.StatusForbidden {
+		t.Fatalf("viewer shared: %d", r.status)
+	}
+}
