@@ -15,6 +15,9 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	gocvss20 "github.com/pandatix/go-cvss/20"
+	gocvss30 "github.com/pandatix/go-cvss/30"
+	gocvss31 "github.com/pandatix/go-cvss/31"
 
 	"github.com/aceso-health/aceso"
 	"github.com/aceso-health/aceso/internal/advisory"
@@ -561,6 +564,13 @@ func vulnerability(v *advisory.Vulnerability, known map[string]bool, groups map[
 			continue
 		}
 		c := &csafCVSS{Version: s.Version, VectorString: s.Vector, BaseScore: s.BaseScore, BaseSeverity: s.Severity}
+		if (s.Version == "2.0" || s.Version == "3.0" || s.Version == "3.1") && !validCVSS(s.Version, s.Vector) {
+			// A vector the publisher got wrong would make the whole document
+			// schema-invalid: keep it readable as a note instead.
+			out.Notes = append(out.Notes, csafNote{Category: "other", Title: "CVSS " + s.Version + " as published (not a valid vector)",
+				Text: fmt.Sprintf("%s (base score %.1f)", s.Vector, s.BaseScore)})
+			continue
+		}
 		switch s.Version {
 		case "3.0", "3.1":
 			if !strings.HasPrefix(s.Vector, "CVSS:"+s.Version+"/") {
@@ -645,4 +655,20 @@ func (s *CSAFSigner) Sign(data []byte, now time.Time) ([]byte, error) {
 		return nil, fmt.Errorf("openpgp sign: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// validCVSS reports whether vector is a well-formed CVSS vector of version.
+func validCVSS(version, vector string) bool {
+	var err error
+	switch version {
+	case "2.0":
+		_, err = gocvss20.ParseVector(vector)
+	case "3.0":
+		_, err = gocvss30.ParseVector(vector)
+	case "3.1":
+		_, err = gocvss31.ParseVector(vector)
+	default:
+		return false
+	}
+	return err == nil
 }
