@@ -195,14 +195,7 @@ func jsString(s string) string {
 // change theirs. It also proves the pages run under the strict CSP without a
 // single violation. Set ACESO_SCREENSHOT=file.png to save the users page.
 func TestBrowser(t *testing.T) {
-	bin := findBrowser(t)
-	if bin == "" {
-		msg := "no Chromium found: install the Debian package chromium (apt-get install chromium) or set ACESO_CHROMIUM to a Chrome/Chromium binary"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg + " (CI is set, so the browser test may not be skipped)")
-		}
-		t.Skip(msg)
-	}
+	bin := requireBrowser(t)
 	start := time.Now()
 
 	// The application over a real, migrated SQLite store.
@@ -232,62 +225,9 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The browser. A hung browser fails the test at the deadline instead of hanging CI.
-	profile, err := os.MkdirTemp("", "aceso-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := os.RemoveAll(profile); err != nil {
-			t.Logf("remove browser profile: %v", err)
-		}
-	}()
-	var browserOut lockedBuffer
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1280, 800),
-		chromedp.CombinedOutput(&browserOut),
-	)
-	timeout, cancelTimeout := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancelTimeout()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(timeout, opts...)
-	defer cancelAlloc()
-	bctx, cancelTab := chromedp.NewContext(allocCtx)
-	defer cancelTab()
-	defer func() {
-		if t.Failed() {
-			t.Logf("browser output:\n%s", browserOut.tail(4000))
-		}
-	}()
-
-	if err := chromedp.Do(bctx, chromedp.EmulateViewport(1280, 800)); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	var console consoleLog
-	messages := chromedp.Console(bctx)
-	consoleDone := make(chan struct{})
-	go func() {
-		defer close(consoleDone)
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			console.add(m)
-		}
-	}()
-	defer func() { cancelTab(); <-consoleDone }()
+	b, console := launchBrowser(t, bin, ts.URL)
 	started := time.Since(start)
 
-	b := &tab{t: t, ctx: bctx, base: ts.URL}
 	usersPath := "/admin/orgs/" + itoa(csirt.ID)
 
 	// 1. Anonymous: the overview sends us to sign in.
@@ -337,7 +277,7 @@ func TestBrowser(t *testing.T) {
 	}
 	const newEmail, newName = "analyst@cert.example", "Erin Analyst"
 	b.fill("#email", newEmail, "#uname", newName)
-	if err := chromedp.Do(bctx, chromedp.SetValue(chromedp.ID("role"), string(access.RoleAnalyst))); err != nil {
+	if err := chromedp.Do(b.ctx, chromedp.SetValue(chromedp.ID("role"), string(access.RoleAnalyst))); err != nil {
 		t.Fatalf("choose role: %v", err)
 	}
 	resp = b.click(`form[action$="/users"] button[type=submit]`)
@@ -365,7 +305,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("new user %s missing from the users table %q", newEmail, b.rows())
 	}
 	if path := os.Getenv("ACESO_SCREENSHOT"); path != "" {
-		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatalf("screenshot: %v", err)
 		}
@@ -383,7 +323,7 @@ func TestBrowser(t *testing.T) {
 	// Shown once: the page loaded again has neither the box nor the password.
 	resp = b.open(usersPath)
 	b.at("users page again", resp, usersPath)
-	html, err := chromedp.Run(bctx, chromedp.OuterHTML(chromedp.CSS("html")))
+	html, err := chromedp.Run(b.ctx, chromedp.OuterHTML(chromedp.CSS("html")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -438,7 +378,7 @@ func TestBrowser(t *testing.T) {
 			t.Logf("console error (not failing): %s (%s)", m, m.URL)
 		}
 	}
-	ran, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`(() => {
+	ran, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(() => {
 		const s = document.createElement("script");
 		s.textContent = "window.acesoInline = true";
 		document.body.appendChild(s);
@@ -459,4 +399,79 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 	t.Logf("browser %s started in %v; whole flow %v", bin, started.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+}
+
+// requireBrowser returns the Chromium binary, skipping the test when there
+// is none, except in CI, where a missing browser fails it.
+func requireBrowser(t *testing.T) string {
+	t.Helper()
+	bin := findBrowser(t)
+	if bin == "" {
+		msg := "no Chromium found: install the Debian package chromium (apt-get install chromium) or set ACESO_CHROMIUM to a Chrome/Chromium binary"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg + " (CI is set, so the browser test may not be skipped)")
+		}
+		t.Skip(msg)
+	}
+	return bin
+}
+
+// launchBrowser starts headless Chromium (closed-network flags, its own
+// profile, a 60 s deadline so a hung browser fails instead of hanging CI)
+// with a tab on base, and records the console for the CSP checks. All is
+// torn down at test cleanup; the browser's output is logged on failure.
+func launchBrowser(t *testing.T, bin, base string) (*tab, *consoleLog) {
+	t.Helper()
+	profile, err := os.MkdirTemp("", "aceso-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := os.RemoveAll(profile); err != nil {
+			t.Logf("remove browser profile: %v", err)
+		}
+	})
+	var browserOut lockedBuffer
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1280, 800),
+		chromedp.CombinedOutput(&browserOut),
+	)
+	timeout, cancelTimeout := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancelTimeout)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(timeout, opts...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelTab := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("browser output:\n%s", browserOut.tail(4000))
+		}
+	})
+
+	if err := chromedp.Do(bctx, chromedp.EmulateViewport(1280, 800)); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	console := &consoleLog{}
+	messages := chromedp.Console(bctx)
+	consoleDone := make(chan struct{})
+	go func() {
+		defer close(consoleDone)
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			console.add(m)
+		}
+	}()
+	t.Cleanup(func() { cancelTab(); <-consoleDone })
+	return &tab{t: t, ctx: bctx, base: base}, console
 }

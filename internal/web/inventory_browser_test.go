@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -27,14 +26,7 @@ import (
 // It follows TestBrowser's rules: skipped without Chromium unless CI is set,
 // and no console error or CSP violation is allowed.
 func TestBrowserImportWizard(t *testing.T) {
-	bin := findBrowser(t)
-	if bin == "" {
-		msg := "no Chromium found: install the Debian package chromium (apt-get install chromium) or set ACESO_CHROMIUM to a Chrome/Chromium binary"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg + " (CI is set, so the browser test may not be skipped)")
-		}
-		t.Skip(msg)
-	}
+	bin := requireBrowser(t)
 	start := time.Now()
 	db := storetest.Open(t, "sqlite")
 	srv, err := web.New(web.Options{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "browser-test"})
@@ -73,42 +65,7 @@ func TestBrowserImportWizard(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	profile := t.TempDir()
-	var browserOut lockedBuffer
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(profile), chromedp.WindowSize(1280, 800), chromedp.CombinedOutput(&browserOut),
-	)
-	timeout, cancelTimeout := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancelTimeout()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(timeout, opts...)
-	defer cancelAlloc()
-	bctx, cancelTab := chromedp.NewContext(allocCtx)
-	defer cancelTab()
-	defer func() {
-		if t.Failed() {
-			t.Logf("browser output:\n%s", browserOut.tail(4000))
-		}
-	}()
-	if err := chromedp.Do(bctx, chromedp.EmulateViewport(1280, 800)); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	var console consoleLog
-	messages := chromedp.Console(bctx)
-	consoleDone := make(chan struct{})
-	go func() {
-		defer close(consoleDone)
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			console.add(m)
-		}
-	}()
-	defer func() { cancelTab(); <-consoleDone }()
-	b := &tab{t: t, ctx: bctx, base: ts.URL}
+	b, console := launchBrowser(t, bin, ts.URL)
 
 	// 1. Sign in and open the wizard.
 	resp := b.open("/inventory/import")
@@ -125,16 +82,16 @@ func TestBrowserImportWizard(t *testing.T) {
 
 	// 2. Upload through the enhanced form: the page is not reloaded (the
 	// marker set on window survives) and the preview replaces the form.
-	if err := chromedp.Do(bctx, chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{csvPath})); err != nil {
+	if err := chromedp.Do(b.ctx, chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{csvPath})); err != nil {
 		t.Fatalf("choose file: %v", err)
 	}
-	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`window.acesoSamePage = true`)); err != nil {
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`window.acesoSamePage = true`)); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`form[action="/inventory/import"] button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#counts"))); err != nil {
+	if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(`form[action="/inventory/import"] button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#counts"))); err != nil {
 		t.Fatalf("upload and wait for the preview: %v", err)
 	}
-	same, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`window.acesoSamePage === true`))
+	same, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`window.acesoSamePage === true`))
 	if err != nil || !same {
 		t.Fatalf("the upload loaded a new page instead of going through inventory.js (%v)", err)
 	}
@@ -157,7 +114,7 @@ func TestBrowserImportWizard(t *testing.T) {
 
 	// 3. Commit the valid rows only: a normal form post and redirect.
 	b.click(`form[action="/inventory/import/commit"] button[type=submit]`)
-	loc, err := chromedp.Run(bctx, chromedp.Location())
+	loc, err := chromedp.Run(b.ctx, chromedp.Location())
 	if err != nil || !strings.Contains(loc, "/inventory?flash=") {
 		t.Fatalf("after commit the browser is at %q (%v)", loc, err)
 	}
