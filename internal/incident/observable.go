@@ -223,8 +223,13 @@ func normEmail(v, orig string) (string, error) {
 	}
 	// The local part is case-sensitive by RFC 5321, so it is kept as given;
 	// the display name, if any, is dropped.
+	if strings.ContainsFunc(local, func(r rune) bool { return r <= ' ' || r == '"' || r == '\\' || r == 0x7f }) {
+		// A quoted local part with spaces or quotes cannot be written back
+		// unquoted: it would not read as the same address again.
+		return "", obsErr(KindEmail, orig, "local part with spaces, quotes or control characters is not supported")
+	}
 	out := local + "@" + d
-	if _, err := mail.ParseAddress(out); err != nil {
+	if b, err := mail.ParseAddress(out); err != nil || b.Address != out {
 		return "", obsErr(KindEmail, orig, "not an e-mail address (local@domain)")
 	}
 	return out, nil
