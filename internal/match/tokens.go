@@ -105,7 +105,9 @@ func fold(s string) string {
 	if ascii {
 		return strings.ToLower(s)
 	}
-	s = norm.NFKD.String(s)
+	// Invalid UTF-8 stops the normaliser from decomposing what follows it,
+	// which would leave accents on some letters: drop it first.
+	s = norm.NFKD.String(strings.ToValidUTF8(s, ""))
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
