@@ -124,25 +124,38 @@ func (t *TLP) UnmarshalText(b []byte) error {
 
 // Recipient is who would receive a shared object, as far as TLP cares.
 //
-// OrgID is the receiving organisation (0 when unauthenticated). InCommunity
-// says the organisation belongs to this deployment's community (a member
-// hospital, the CSIRT, an onboarded supplier or authority). Public marks a
-// public channel or an unauthenticated reader: no label but CLEAR may reach
-// it, whatever else is set. ClientOf, where the deployment models it, is the
-// organisation the recipient serves as a client (e.g. a clinic run by a
-// hospital group); TLP:AMBER lets an addressed organisation share with its
-// clients, TLP:AMBER+STRICT does not.
+// OrgID is the receiving organisation (0 when unauthenticated) and UserID the
+// person reading (0 on a machine channel: a feed, a TAXII collection, a
+// webhook). InCommunity says the organisation belongs to this deployment's
+// community (a member hospital, the CSIRT, an onboarded supplier or
+// authority). Public marks a public channel or an unauthenticated reader: no
+// label but CLEAR may reach it, whatever else is set. ClientOf lists the
+// organisations the recipient serves as a client, where the deployment models
+// it (a clinic run by a hospital group; every member is a client of the
+// sector CSIRT that serves it): TLP:AMBER lets an addressed organisation share
+// with its clients, TLP:AMBER+STRICT does not.
 type Recipient struct {
 	OrgID       int64
+	UserID      int64
 	InCommunity bool
 	Public      bool
-	ClientOf    int64
+	ClientOf    []int64
 }
+
+// Audience is to whom the originator addressed an object: organisations,
+// and for TLP:RED the named persons (user ids) who may see it.
+type Audience struct {
+	Orgs   []int64
+	People []int64
+}
+
+// To addresses organisations only (no named persons).
+func To(orgs ...int64) Audience { return Audience{Orgs: orgs} }
 
 // MayReceive is the one TLP access rule of Aceso: whether recipient may see
 // an object labelled label that organisation originatorOrg shared and
-// addressed to the organisations namedRecipients. The rule, per FIRST TLP 2.0
-// mapped onto organisations:
+// addressed to audience. The rule, per FIRST TLP 2.0 mapped onto
+// organisations and people:
 //
 //   - Public recipients receive TLP:CLEAR only; Public wins over every other field.
 //   - The originating organisation always sees its own objects.
@@ -151,31 +164,34 @@ type Recipient struct {
 //     organisations and their clients (they were deliberately given it).
 //   - TLP:AMBER: addressed organisations and their clients.
 //   - TLP:AMBER+STRICT: addressed organisations only (not their clients).
-//   - TLP:RED: addressed organisations only. TLP:RED is addressed to people,
-//     not organisations: at this level it admits the same organisations as
-//     AMBER+STRICT, and the caller must further restrict it to the named
-//     persons inside them.
+//   - TLP:RED: the named persons only, never an organisation as such and
+//     never a machine channel (UserID 0).
 //   - An invalid label admits no one but the originator (fail closed).
 //
-// Organisation id 0 never matches an addressed organisation. By construction
-// a stricter label never admits a recipient that a looser one refuses.
-func MayReceive(label TLP, originatorOrg int64, recipient Recipient, namedRecipients []int64) bool {
+// Organisation and user id 0 never match an addressee. By construction a
+// stricter label never admits a recipient that a looser one refuses: a named
+// person is a person of an addressed organisation, which callers guarantee by
+// addressing the named persons' organisations too (see Audience).
+func MayReceive(label TLP, originatorOrg int64, recipient Recipient, audience Audience) bool {
 	if recipient.Public {
 		return label == TLPClear
 	}
 	if recipient.OrgID != 0 && recipient.OrgID == originatorOrg {
 		return true
 	}
-	addressed := func(org int64) bool { return org != 0 && slices.Contains(namedRecipients, org) }
+	addressed := func(org int64) bool { return org != 0 && slices.Contains(audience.Orgs, org) }
+	client := slices.ContainsFunc(recipient.ClientOf, addressed)
 	switch label {
 	case TLPClear:
 		return true
 	case TLPGreen:
-		return recipient.InCommunity || addressed(recipient.OrgID) || addressed(recipient.ClientOf)
+		return recipient.InCommunity || addressed(recipient.OrgID) || client
 	case TLPAmber:
-		return addressed(recipient.OrgID) || addressed(recipient.ClientOf)
-	case TLPAmberStrict, TLPRed:
+		return addressed(recipient.OrgID) || client
+	case TLPAmberStrict:
 		return addressed(recipient.OrgID)
+	case TLPRed:
+		return addressed(recipient.OrgID) && recipient.UserID != 0 && slices.Contains(audience.People, recipient.UserID)
 	}
 	return false
 }

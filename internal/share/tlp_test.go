@@ -108,10 +108,11 @@ func TestStricter(t *testing.T) {
 }
 
 // TestMayReceive spells out the whole rule: every label for every kind of
-// recipient. Originator is org 1; the object is addressed to orgs 2 and 6.
+// recipient. Originator is org 1; the object is addressed to orgs 2 and 6,
+// and for TLP:RED to persons 20 (of org 2) and 60 (of org 6).
 func TestMayReceive(t *testing.T) {
 	const originator = 1
-	named := []int64{2, 6}
+	to := Audience{Orgs: []int64{2, 6}, People: []int64{20, 60}}
 	// want holds one character per label in the order CLEAR, GREEN,
 	// AMBER, AMBER+STRICT, RED, invalid: 1 = may receive.
 	tests := []struct {
@@ -120,21 +121,29 @@ func TestMayReceive(t *testing.T) {
 		want string
 	}{
 		{"originator", Recipient{OrgID: 1, InCommunity: true}, "111111"},
+		{"originator person", Recipient{OrgID: 1, UserID: 10, InCommunity: true}, "111111"},
 		{"originator outside community", Recipient{OrgID: 1}, "111111"},
-		{"addressed member", Recipient{OrgID: 2, InCommunity: true}, "111110"},
-		{"addressed org outside community", Recipient{OrgID: 6}, "111110"},
-		{"client of addressed org", Recipient{OrgID: 3, ClientOf: 2}, "111000"},
-		{"client of addressed org in community", Recipient{OrgID: 3, ClientOf: 2, InCommunity: true}, "111000"},
-		{"client of unaddressed org", Recipient{OrgID: 3, ClientOf: 4, InCommunity: true}, "110000"},
+		{"addressed member, machine channel", Recipient{OrgID: 2, InCommunity: true}, "111100"},
+		{"addressed member, unnamed person", Recipient{OrgID: 2, UserID: 21, InCommunity: true}, "111100"},
+		{"addressed member, named person", Recipient{OrgID: 2, UserID: 20, InCommunity: true}, "111110"},
+		{"named person of other addressed org", Recipient{OrgID: 2, UserID: 60, InCommunity: true}, "111110"},
+		{"named person id in unaddressed org", Recipient{OrgID: 4, UserID: 20, InCommunity: true}, "110000"},
+		{"addressed org outside community", Recipient{OrgID: 6}, "111100"},
+		{"named person outside community", Recipient{OrgID: 6, UserID: 60}, "111110"},
+		{"client of addressed org", Recipient{OrgID: 3, ClientOf: []int64{2}}, "111000"},
+		{"client of addressed org in community", Recipient{OrgID: 3, ClientOf: []int64{2}, InCommunity: true}, "111000"},
+		{"client of two orgs, one addressed", Recipient{OrgID: 3, ClientOf: []int64{4, 6}, InCommunity: true}, "111000"},
+		{"named person in client org", Recipient{OrgID: 3, UserID: 20, ClientOf: []int64{2}, InCommunity: true}, "111000"},
+		{"client of unaddressed org", Recipient{OrgID: 3, ClientOf: []int64{4}, InCommunity: true}, "110000"},
 		{"other community member", Recipient{OrgID: 4, InCommunity: true}, "110000"},
 		{"outsider", Recipient{OrgID: 7}, "100000"},
 		{"authenticated nobody (org 0)", Recipient{}, "100000"},
 		{"org 0 in community", Recipient{InCommunity: true}, "110000"},
-		{"org 0 client of org 0", Recipient{ClientOf: 0}, "100000"},
+		{"org 0 client of org 0", Recipient{ClientOf: []int64{0}}, "100000"},
 		{"public channel", Recipient{Public: true}, "100000"},
-		{"public channel of an addressed org", Recipient{OrgID: 2, InCommunity: true, Public: true}, "100000"},
+		{"public channel of an addressed org", Recipient{OrgID: 2, UserID: 20, InCommunity: true, Public: true}, "100000"},
 		{"public channel of the originator", Recipient{OrgID: 1, InCommunity: true, Public: true}, "100000"},
-		{"public client of addressed org", Recipient{OrgID: 3, ClientOf: 2, Public: true}, "100000"},
+		{"public client of addressed org", Recipient{OrgID: 3, ClientOf: []int64{2}, Public: true}, "100000"},
 	}
 	labels := append(append([]TLP{}, Labels...), TLPUnknown)
 	for _, tt := range tests {
@@ -145,43 +154,49 @@ func TestMayReceive(t *testing.T) {
 			}
 			t.Run(tt.name+"/"+name, func(t *testing.T) {
 				want := tt.want[i] == '1'
-				if got := MayReceive(l, originator, tt.r, named); got != want {
+				if got := MayReceive(l, originator, tt.r, to); got != want {
 					t.Fatalf("MayReceive(%v, %+v) = %v, want %v", name, tt.r, got, want)
 				}
 			})
 		}
 	}
 	// With nobody addressed, AMBER and stricter reach only the originator.
-	if MayReceive(TLPAmber, 1, Recipient{OrgID: 2, InCommunity: true}, nil) {
+	if MayReceive(TLPAmber, 1, Recipient{OrgID: 2, InCommunity: true}, Audience{}) {
 		t.Error("AMBER with no addressed organisation reached a member")
 	}
+	// Addressing an organisation without naming anyone admits nobody at RED.
+	if MayReceive(TLPRed, 1, Recipient{OrgID: 2, UserID: 20, InCommunity: true}, To(2)) {
+		t.Error("RED addressed to an organisation without named persons reached a person")
+	}
 	// An addressed id 0 never matches an unauthenticated recipient.
-	if MayReceive(TLPRed, 1, Recipient{}, []int64{0}) {
-		t.Error("RED addressed to org 0 reached an unauthenticated recipient")
+	if MayReceive(TLPRed, 1, Recipient{}, Audience{Orgs: []int64{0}, People: []int64{0}}) {
+		t.Error("RED addressed to org 0 / person 0 reached an unauthenticated recipient")
 	}
 }
 
 // TestMayReceiveMonotone checks over many recipients that a stricter label
 // never admits anyone a looser label refuses.
 func TestMayReceiveMonotone(t *testing.T) {
-	named := []int64{2, 3}
+	to := Audience{Orgs: []int64{2, 3}, People: []int64{1, 2}}
 	n := 0
 	for org := int64(0); org <= 5; org++ {
-		for client := int64(0); client <= 5; client++ {
-			for _, comm := range []bool{false, true} {
-				for _, pub := range []bool{false, true} {
-					r := Recipient{OrgID: org, ClientOf: client, InCommunity: comm, Public: pub}
-					for i := 1; i < len(Labels); i++ {
-						n++
-						if MayReceive(Labels[i], 1, r, named) && !MayReceive(Labels[i-1], 1, r, named) {
-							t.Errorf("%v admits %+v but %v does not", Labels[i], r, Labels[i-1])
+		for user := int64(0); user <= 3; user++ {
+			for client := int64(0); client <= 5; client++ {
+				for _, comm := range []bool{false, true} {
+					for _, pub := range []bool{false, true} {
+						r := Recipient{OrgID: org, UserID: user, ClientOf: []int64{client}, InCommunity: comm, Public: pub}
+						for i := 1; i < len(Labels); i++ {
+							n++
+							if MayReceive(Labels[i], 1, r, to) && !MayReceive(Labels[i-1], 1, r, to) {
+								t.Errorf("%v admits %+v but %v does not", Labels[i], r, Labels[i-1])
+							}
 						}
 					}
 				}
 			}
 		}
 	}
-	if n < 500 {
+	if n < 2000 {
 		t.Fatalf("only %d cases checked", n)
 	}
 }
@@ -220,7 +235,7 @@ func TestChannels(t *testing.T) {
 	}
 	for ch, r := range readers {
 		for _, l := range Labels {
-			if AllowedOn(l, ch) && !MayReceive(l, 1, r, []int64{2}) {
+			if AllowedOn(l, ch) && !MayReceive(l, 1, r, To(2)) {
 				t.Errorf("channel %s carries %v but its reader %+v may not receive it", ch, l, r)
 			}
 		}

@@ -551,7 +551,7 @@ func mayReceive(ctx context.Context, q querier, p access.Principal, a *Alert) (b
 	if err != nil {
 		return false, err
 	}
-	return share.MayReceive(a.TLP, a.OrgID, share.Recipient{OrgID: p.OrgID, InCommunity: true}, named[a.ID]), nil
+	return share.MayReceive(a.TLP, a.OrgID, share.Recipient{OrgID: p.OrgID, UserID: p.UserID, InCommunity: true}, share.To(named[a.ID]...)), nil
 }
 
 // alertRecipientOrgs returns the recipient organisations of each alert.
@@ -665,7 +665,7 @@ func (d *DB) Alerts(ctx context.Context, p access.Principal, f AlertFilter) ([]A
 	}
 	kept := out[:0]
 	for _, a := range out {
-		if share.MayReceive(a.TLP, a.OrgID, share.Recipient{OrgID: p.OrgID, InCommunity: true}, named[a.ID]) {
+		if share.MayReceive(a.TLP, a.OrgID, share.Recipient{OrgID: p.OrgID, UserID: p.UserID, InCommunity: true}, share.To(named[a.ID]...)) {
 			kept = append(kept, a)
 		}
 	}

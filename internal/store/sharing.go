@@ -309,7 +309,7 @@ func authorizeScope(p access.Principal, s ShareScope) (share.Recipient, error) {
 // recipient; an organisation channel further carries only what was
 // addressed to (or contributed by) that organisation.
 func admits(s ShareScope, r share.Recipient, label share.TLP, origin int64, addressed []int64) bool {
-	if !share.AllowedOn(label, s.Channel) || !share.MayReceive(label, origin, r, addressed) {
+	if !share.AllowedOn(label, s.Channel) || !share.MayReceive(label, origin, r, share.To(addressed...)) {
 		return false
 	}
 	if s.Channel == share.ChannelOrg {
