@@ -3,9 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,7 +12,6 @@ import (
 	"github.com/aceso-health/aceso"
 	"github.com/aceso-health/aceso/internal/access"
 	"github.com/aceso-health/aceso/internal/audit"
-	"github.com/aceso-health/aceso/internal/notify"
 	"github.com/aceso-health/aceso/internal/share"
 )
 
@@ -58,6 +55,9 @@ type AlertInput struct {
 	TLP        share.TLP  `json:"tlp"`
 	Audience   Audience   `json:"recipients"`
 	OrgIDs     []int64    `json:"org_ids,omitempty"` // for AudienceChosen
+	// People are the users a TLP:RED alert is for (and only a RED alert
+	// names people); its recipient organisations are exactly theirs.
+	People []int64 `json:"people,omitempty"`
 }
 
 // AlertRecipient is one recipient organisation's delivery and answer.
@@ -101,6 +101,9 @@ type Alert struct {
 	Ack        *AlertRecipient  `json:"ack,omitempty"`
 	Counts     *AckCounts       `json:"counts,omitempty"`
 	Recipients []AlertRecipient `json:"recipients,omitempty"`
+	// People are the named persons of a TLP:RED alert, in the CSIRT's view
+	// only: a member's named person does not learn who else was told.
+	People []Person `json:"people,omitempty"`
 }
 
 // isCSIRTView reports whether p reads alerts as their originator.
@@ -226,6 +229,12 @@ func (in *AlertInput) validate(now time.Time) error {
 	case in.Deadline != nil && !in.Deadline.After(now):
 		return aceso.Errorf(aceso.EINVALID, "deadline %s is not in the future", in.Deadline.UTC().Format(time.RFC3339))
 	}
+	if in.TLP == share.TLPRed {
+		return in.validateRed()
+	}
+	if len(in.People) > 0 {
+		return aceso.Errorf(aceso.EINVALID, "people: only a TLP:RED alert names people; this one is %s and goes to organisations", in.TLP)
+	}
 	switch in.Audience {
 	case AudienceAffected:
 		if in.AdvisoryID == 0 {
@@ -245,8 +254,9 @@ func (in *AlertInput) validate(now time.Time) error {
 // PublishAlert stores an alert from the CSIRT (analysts and up), resolves
 // its recipients, and enqueues one e-mail per active admin of each
 // recipient organisation and, where the label allows a machine channel, the
-// organisation's webhook. An alert from an advisory may not carry a looser
-// label than the advisory.
+// organisation's webhook. A TLP:RED alert instead goes to its named people
+// only: one e-mail each, never an admin list or a webhook. An alert from an
+// advisory may not carry a looser label than the advisory.
 func (tx *Tx) PublishAlert(ctx context.Context, p access.Principal, in AlertInput) (Alert, error) {
 	var a Alert
 	if err := authorizeAlertCSIRT(p, access.ActAnalyse); err != nil {
@@ -277,7 +287,16 @@ func (tx *Tx) PublishAlert(ctx context.Context, p access.Principal, in AlertInpu
 		id := in.AdvisoryID
 		a.AdvisoryID = &id
 	}
-	orgs, err := tx.alertAudience(ctx, in)
+	var (
+		orgs   []access.Org
+		people []Person
+		err    error
+	)
+	if in.TLP == share.TLPRed {
+		orgs, people, err = tx.redAudience(ctx, in.People)
+	} else {
+		orgs, err = tx.alertAudience(ctx, in)
+	}
 	if err != nil {
 		return a, err
 	}
@@ -302,13 +321,27 @@ func (tx *Tx) PublishAlert(ctx context.Context, p access.Principal, in AlertInpu
 		names = append(names, o.Name)
 	}
 	a.Counts = &AckCounts{Recipients: len(orgs), Pending: len(orgs)}
+	if err := tx.setNamedPeople(ctx, tlpAlert, a.ID, people); err != nil {
+		return a, err
+	}
+	a.People = people
 	for _, o := range orgs {
-		if _, err := tx.notifyAlert(ctx, &a, o.ID, false, 0); err != nil {
+		if _, err := tx.notifyAlert(ctx, &a, o.ID, people, false, 0); err != nil {
 			return a, err
 		}
 	}
-	return a, tx.Audit(ctx, p, a.OrgID, "alert.publish", "alert", a.ID, audit.Change(nil, map[string]any{
-		"title": a.Title, "tlp": a.TLP.String(), "audience": a.Audience, "advisory": a.TrackingID, "recipients": names, "deadline": a.Deadline}))
+	// Named colleagues at the CSIRT get their copy too (no recipient row:
+	// the CSIRT does not acknowledge its own alert).
+	if slices.ContainsFunc(people, func(x Person) bool { return x.OrgID == origin }) {
+		if _, err := tx.notifyAlert(ctx, &a, origin, people, false, 0); err != nil {
+			return a, err
+		}
+	}
+	after := map[string]any{"title": a.Title, "tlp": a.TLP.String(), "audience": a.Audience, "advisory": a.TrackingID, "recipients": names, "deadline": a.Deadline}
+	if len(people) > 0 {
+		after["people"] = peopleNames(people)
+	}
+	return a, tx.Audit(ctx, p, a.OrgID, "alert.publish", "alert", a.ID, audit.Change(nil, after))
 }
 
 func principalName(p access.Principal) string {
@@ -383,109 +416,6 @@ func (tx *Tx) memberOrgs(ctx context.Context, cond string, args ...any) ([]acces
 	return out, rows.Err()
 }
 
-// alertHook is the JSON body of a CSIRT alert webhook.
-type alertHook struct {
-	Type       string     `json:"type"` // "csirt.alert" or "csirt.alert.reminder"
-	AlertID    int64      `json:"alert_id"`
-	OrgID      int64      `json:"org_id"`
-	TLP        string     `json:"tlp"`
-	Title      string     `json:"title"`
-	TrackingID string     `json:"tracking_id,omitempty"`
-	Deadline   *time.Time `json:"deadline,omitempty"`
-	Link       string     `json:"link"`
-}
-
-// notifyAlert enqueues the alert (or, with chase, reminder number n) to
-// one recipient organisation: an e-mail per active admin, and the webhook
-// when one is set and the label may travel on an organisation's machine
-// channel (never TLP:RED, which goes to named people only).
-func (tx *Tx) notifyAlert(ctx context.Context, a *Alert, org int64, chase bool, n int) (int, error) {
-	rows, err := tx.tx.QueryContext(ctx, "SELECT id, email FROM users WHERE org_id = $1 AND role = 'admin' AND disabled = FALSE ORDER BY id", org)
-	if err != nil {
-		return 0, err
-	}
-	type admin struct {
-		id    int64
-		email string
-	}
-	var admins []admin
-	for rows.Next() {
-		var ad admin
-		if err := rows.Scan(&ad.id, &ad.email); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		admins = append(admins, ad)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	var hookURL string
-	if err := tx.queryRow(ctx, "SELECT webhook_url FROM org_settings WHERE org_id = $1", org).Scan(&hookURL); err != nil && err != sql.ErrNoRows {
-		return 0, err
-	}
-	id := strconv.FormatInt(a.ID, 10)
-	key, subject, kind := "alert:"+id+":org-"+strconv.FormatInt(org, 10), "[Aceso] "+a.TLP.String()+" CSIRT alert: "+a.Title, "csirt.alert"
-	if chase {
-		key += ":chase-" + strconv.Itoa(n)
-		subject = "[Aceso] " + a.TLP.String() + " Reminder, please acknowledge: " + a.Title
-		kind = "csirt.alert.reminder"
-	}
-	body := alertMail(a, chase)
-	sent := 0
-	for _, ad := range admins {
-		fresh, err := tx.Enqueue(ctx, notify.Message{OrgID: org, Channel: notify.Email, Recipient: ad.email, Subject: subject, Body: body,
-			DedupKey: key + ":user-" + strconv.FormatInt(ad.id, 10)}, tx.now)
-		if err != nil {
-			return sent, err
-		}
-		if fresh {
-			sent++
-		}
-	}
-	if hookURL != "" && share.AllowedOn(a.TLP, share.ChannelOrg) {
-		b, _ := json.Marshal(alertHook{Type: kind, AlertID: a.ID, OrgID: org, TLP: a.TLP.String(), Title: a.Title,
-			TrackingID: a.TrackingID, Deadline: a.Deadline, Link: "/alerts/" + id})
-		fresh, err := tx.Enqueue(ctx, notify.Message{OrgID: org, Channel: notify.Webhook, Recipient: hookURL, Subject: subject,
-			Body: string(b), DedupKey: key + ":webhook"}, tx.now)
-		if err != nil {
-			return sent, err
-		}
-		if fresh {
-			sent++
-		}
-	}
-	return sent, nil
-}
-
-// alertMail is the plain-text e-mail of an alert or a reminder.
-func alertMail(a *Alert, chase bool) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n\n", a.TLP)
-	if chase {
-		b.WriteString("REMINDER: your organisation has not acknowledged this alert yet.\n\n")
-	}
-	fmt.Fprintf(&b, "%s\n\n", a.Title)
-	if a.TrackingID != "" {
-		fmt.Fprintf(&b, "Advisory: %s\n", a.TrackingID)
-	}
-	if a.Deadline != nil {
-		fmt.Fprintf(&b, "Act by: %s\n", a.Deadline.UTC().Format("2006-01-02 15:04 UTC"))
-	}
-	if a.Summary != "" {
-		fmt.Fprintf(&b, "\n%s\n", a.Summary)
-	}
-	if a.Actions != "" {
-		fmt.Fprintf(&b, "\nWhat to do:\n%s\n", a.Actions)
-	}
-	fmt.Fprintf(&b, "\nPlease acknowledge in Aceso: /alerts/%d\n", a.ID)
-	if a.TLP == share.TLPRed {
-		b.WriteString("\nTLP:RED: for the named recipients only; do not forward.\n")
-	}
-	return b.String()
-}
-
 const alertCols = "a.id, a.org_id, a.advisory_id, COALESCE(adv.tracking_id, ''), a.title, a.summary, a.actions, a.tlp, a.audience, a.deadline, a.created_by, a.created_at"
 
 const alertFrom = " FROM alerts a LEFT JOIN advisories adv ON adv.id = a.advisory_id"
@@ -541,17 +471,36 @@ func scanAlertWithAck(row interface{ Scan(...any) error }, now time.Time) (Alert
 	return a, nil
 }
 
-// mayReceive applies the TLP rule to a member that has a recipient row:
-// the alert's named recipients are its recipient organisations.
-func mayReceive(ctx context.Context, q querier, p access.Principal, a *Alert) (bool, error) {
-	if isCSIRTView(p) {
-		return p.IsSystem() || a.OrgID == p.OrgID, nil
+// mayReceive is the TLP check of every read of alerts: it keeps the alerts
+// of list that p may receive under share.MayReceive. An alert is addressed
+// to its recipient organisations and, at TLP:RED, to its named persons,
+// whose organisations those are; so at RED only the named persons of a
+// recipient organisation read it, its other users get "not found". The
+// CSIRT reads what it published (the originator always does).
+func mayReceive(ctx context.Context, q querier, p access.Principal, list []Alert) ([]Alert, error) {
+	kept := make([]Alert, 0, len(list))
+	if len(list) == 0 {
+		return kept, nil
 	}
-	named, err := alertRecipientOrgs(ctx, q, []int64{a.ID})
+	ids := make([]int64, len(list))
+	for i, a := range list {
+		ids[i] = a.ID
+	}
+	orgs, err := alertRecipientOrgs(ctx, q, ids)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	return share.MayReceive(a.TLP, a.OrgID, share.Recipient{OrgID: p.OrgID, UserID: p.UserID, InCommunity: true}, share.To(named[a.ID]...)), nil
+	named, err := namedPeople(ctx, q, tlpAlert, ids)
+	if err != nil {
+		return nil, err
+	}
+	reader := tlpReader(p)
+	for _, a := range list {
+		if p.IsSystem() || share.MayReceive(a.TLP, a.OrgID, reader, audienceOf(orgs[a.ID], named[a.ID])) {
+			kept = append(kept, a)
+		}
+	}
+	return kept, nil
 }
 
 // alertRecipientOrgs returns the recipient organisations of each alert.
@@ -632,44 +581,41 @@ func (d *DB) Alerts(ctx context.Context, p access.Principal, f AlertFilter) ([]A
 		args = append(args, f.AdvisoryID)
 		where += " AND a.advisory_id = $2"
 	}
-	rows, err := d.db.QueryContext(ctx, "SELECT "+alertCols+", "+recipientCols+alertFrom+
-		" JOIN alert_recipients r ON r.alert_id = a.id JOIN orgs o ON o.id = r.org_id WHERE "+where+
-		" ORDER BY CASE WHEN r.status = 'pending' THEN 0 ELSE 1 END, a.created_at DESC, a.id DESC LIMIT "+strconv.Itoa(f.Limit), args...)
-	if err != nil {
-		return nil, d.translate(err)
-	}
-	for rows.Next() {
-		a, err := scanAlertWithAck(rows, now)
+	// The recipient join finds the organisation's alerts; mayReceive then
+	// decides per alert (a TLP:RED one only for its named persons). Pages
+	// are read until the list is full, so that alerts the reader may not
+	// see do not shorten it.
+	q := "SELECT " + alertCols + ", " + recipientCols + alertFrom +
+		" JOIN alert_recipients r ON r.alert_id = a.id JOIN orgs o ON o.id = r.org_id WHERE " + where +
+		" ORDER BY CASE WHEN r.status = 'pending' THEN 0 ELSE 1 END, a.created_at DESC, a.id DESC LIMIT " + strconv.Itoa(f.Limit) + " OFFSET "
+	for offset := 0; ; offset += f.Limit {
+		rows, err := d.db.QueryContext(ctx, q+strconv.Itoa(offset), args...)
 		if err != nil {
-			rows.Close()
 			return nil, d.translate(err)
 		}
-		out = append(out, a)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, d.translate(err)
-	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	// Defence in depth: the TLP rule, on top of the recipient join. One
-	// query loads the named recipients of every listed alert.
-	ids := make([]int64, len(out))
-	for i, a := range out {
-		ids[i] = a.ID
-	}
-	named, err := alertRecipientOrgs(ctx, d.db, ids)
-	if err != nil {
-		return nil, d.translate(err)
-	}
-	kept := out[:0]
-	for _, a := range out {
-		if share.MayReceive(a.TLP, a.OrgID, share.Recipient{OrgID: p.OrgID, UserID: p.UserID, InCommunity: true}, share.To(named[a.ID]...)) {
-			kept = append(kept, a)
+		var batch []Alert
+		for rows.Next() {
+			a, err := scanAlertWithAck(rows, now)
+			if err != nil {
+				rows.Close()
+				return nil, d.translate(err)
+			}
+			batch = append(batch, a)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, d.translate(err)
+		}
+		kept, err := mayReceive(ctx, d.db, p, batch)
+		if err != nil {
+			return nil, d.translate(err)
+		}
+		out = append(out, kept...)
+		if len(out) >= f.Limit || len(batch) < f.Limit {
+			break
 		}
 	}
-	return kept, nil
+	return out[:min(len(out), f.Limit)], nil
 }
 
 // Alert returns one alert: for its CSIRT with every recipient's answer,
@@ -719,7 +665,12 @@ func loadAlert(ctx context.Context, q querier, p access.Principal, id int64, now
 			a.Recipients = append(a.Recipients, r)
 		}
 		a.Counts = &c
-		return a, rows.Err()
+		if err := rows.Err(); err != nil {
+			return a, err
+		}
+		named, err := namedPeople(ctx, q, tlpAlert, []int64{a.ID})
+		a.People = named[a.ID]
+		return a, err
 	}
 	a, err := scanAlertWithAck(q.QueryRowContext(ctx, "SELECT "+alertCols+", "+recipientCols+alertFrom+
 		" JOIN alert_recipients r ON r.alert_id = a.id JOIN orgs o ON o.id = r.org_id WHERE r.org_id = $1 AND r.alert_id = $2", p.OrgID, id), now)
@@ -729,11 +680,11 @@ func loadAlert(ctx context.Context, q querier, p access.Principal, id int64, now
 	if err != nil {
 		return a, err
 	}
-	ok, err := mayReceive(ctx, q, p, &a)
+	kept, err := mayReceive(ctx, q, p, []Alert{a})
 	if err != nil {
 		return a, err
 	}
-	if !ok {
+	if len(kept) == 0 {
 		return Alert{}, notFound
 	}
 	return a, nil
@@ -806,7 +757,7 @@ func (tx *Tx) ChaseAlert(ctx context.Context, p access.Principal, alertID int64)
 			}
 			return rep, fmt.Errorf("chase alert %d, organisation %d: %w", a.ID, r.OrgID, err)
 		}
-		sent, err := tx.notifyAlert(ctx, &a, r.OrgID, true, n)
+		sent, err := tx.notifyAlert(ctx, &a, r.OrgID, a.People, true, n)
 		if err != nil {
 			return rep, err
 		}
@@ -818,127 +769,4 @@ func (tx *Tx) ChaseAlert(ctx context.Context, p access.Principal, alertID int64)
 		return rep, nil
 	}
 	return rep, tx.Audit(ctx, p, a.OrgID, "alert.chase", "alert", a.ID, audit.Change(nil, map[string]any{"chased": chased}))
-}
-
-// TTAStats is time-to-acknowledge of a set of recipient rows. Median and
-// p90 are nearest-rank percentiles over the acknowledged rows (nil when
-// none); Within48h is the share of decided rows — acknowledged, or pending
-// for 48 hours already — that were acknowledged within 48 hours of delivery.
-type TTAStats struct {
-	Recipients    int      `json:"recipients"`
-	Acknowledged  int      `json:"acknowledged"`
-	MedianSeconds *int64   `json:"median_seconds,omitempty"`
-	P90Seconds    *int64   `json:"p90_seconds,omitempty"`
-	Decided       int      `json:"decided"`
-	Within48h     *float64 `json:"within_48h,omitempty"`
-}
-
-// AlertTTA is one alert's time-to-acknowledge.
-type AlertTTA struct {
-	AlertID   int64     `json:"alert_id"`
-	Title     string    `json:"title"`
-	CreatedAt time.Time `json:"created_at"`
-	TTAStats
-}
-
-// AlertStats is the CSIRT's time-to-acknowledge overview.
-type AlertStats struct {
-	Overall TTAStats   `json:"overall"`
-	Alerts  []AlertTTA `json:"alerts"`
-}
-
-// ackWindow is the acknowledgement target the statistics measure against.
-const ackWindow = 48 * time.Hour
-
-// ttaSample is one recipient row for the statistics.
-type ttaSample struct {
-	delivered time.Time
-	acked     *time.Time
-}
-
-// computeTTA summarises samples as of now.
-func computeTTA(samples []ttaSample, now time.Time) TTAStats {
-	s := TTAStats{Recipients: len(samples)}
-	var d []time.Duration
-	within := 0
-	for _, x := range samples {
-		if x.acked != nil {
-			tta := max(x.acked.Sub(x.delivered), 0)
-			d = append(d, tta)
-			s.Decided++
-			if tta <= ackWindow {
-				within++
-			}
-		} else if now.Sub(x.delivered) >= ackWindow {
-			s.Decided++
-		}
-	}
-	s.Acknowledged = len(d)
-	if len(d) > 0 {
-		slices.Sort(d)
-		med, p90 := int64(nearestRank(d, 0.5).Seconds()), int64(nearestRank(d, 0.9).Seconds())
-		s.MedianSeconds, s.P90Seconds = &med, &p90
-	}
-	if s.Decided > 0 {
-		f := float64(within) / float64(s.Decided)
-		s.Within48h = &f
-	}
-	return s
-}
-
-// nearestRank returns the q-quantile of sorted d by the nearest-rank method.
-func nearestRank(d []time.Duration, q float64) time.Duration {
-	i := int(math.Ceil(q*float64(len(d)))) - 1
-	return d[min(max(i, 0), len(d)-1)]
-}
-
-// AlertStats computes time-to-acknowledge per alert and over all alerts
-// the CSIRT published, as of the store's clock. CSIRT only.
-func (d *DB) AlertStats(ctx context.Context, p access.Principal) (AlertStats, error) {
-	st := AlertStats{Alerts: []AlertTTA{}}
-	if err := authorizeAlertCSIRT(p, access.ActRead); err != nil {
-		return st, err
-	}
-	where, args := "a.org_id = $1", []any{p.OrgID}
-	if p.IsSystem() {
-		where, args = "1 = 1", nil
-	}
-	rows, err := d.db.QueryContext(ctx, `SELECT a.id, a.title, a.created_at, r.delivered_at, r.acked_at
-		FROM alerts a JOIN alert_recipients r ON r.alert_id = a.id WHERE `+where+` ORDER BY a.created_at DESC, a.id DESC`, args...)
-	if err != nil {
-		return st, d.translate(err)
-	}
-	defer rows.Close()
-	now := d.Now()
-	var all, cur []ttaSample
-	flush := func() {
-		if len(st.Alerts) > 0 {
-			st.Alerts[len(st.Alerts)-1].TTAStats = computeTTA(cur, now)
-		}
-		cur = nil
-	}
-	for rows.Next() {
-		var (
-			id      int64
-			title   string
-			at, del int64
-			acked   sql.NullInt64
-		)
-		if err := rows.Scan(&id, &title, &at, &del, &acked); err != nil {
-			return st, d.translate(err)
-		}
-		if len(st.Alerts) == 0 || st.Alerts[len(st.Alerts)-1].AlertID != id {
-			flush()
-			st.Alerts = append(st.Alerts, AlertTTA{AlertID: id, Title: title, CreatedAt: fromTS(at)})
-		}
-		x := ttaSample{delivered: fromTS(del), acked: fromNullTS(acked)}
-		cur = append(cur, x)
-		all = append(all, x)
-	}
-	if err := rows.Err(); err != nil {
-		return st, d.translate(err)
-	}
-	flush()
-	st.Overall = computeTTA(all, now)
-	return st, nil
 }

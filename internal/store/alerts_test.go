@@ -25,12 +25,15 @@ type alWorld struct {
 	c                    access.Principal
 	admins               map[int64][]string // org → active admin e-mails
 	reporter, viewer     map[int64]access.Principal
+	admin1, admin2       map[int64]access.Principal // the two active admins, as real users
+	disabled             map[int64]access.User      // the disabled admin
 	hamilton, alarisAdvs int64
 }
 
 func alSetup(t *testing.T, db *store.DB) *alWorld {
 	t.Helper()
-	w := &alWorld{fxWorld: fxSetup(t, db), admins: map[int64][]string{}, reporter: map[int64]access.Principal{}, viewer: map[int64]access.Principal{}}
+	w := &alWorld{fxWorld: fxSetup(t, db), admins: map[int64][]string{}, reporter: map[int64]access.Principal{}, viewer: map[int64]access.Principal{},
+		admin1: map[int64]access.Principal{}, admin2: map[int64]access.Principal{}, disabled: map[int64]access.User{}}
 	c := access.Org{Name: "Hospital C", Kind: access.KindMember}
 	if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.CreateOrg(ctx, access.System, &c) }); err != nil {
 		t.Fatal(err)
@@ -55,9 +58,11 @@ func alSetup(t *testing.T, db *store.DB) *alWorld {
 			return u
 		}
 		a1, a2 := mk("admin1", access.RoleAdmin, false), mk("admin2", access.RoleAdmin, false)
-		mk("left", access.RoleAdmin, true)
+		w.disabled[org.OrgID] = mk("left", access.RoleAdmin, true)
 		v, r := mk("viewer", access.RoleViewer, false), mk("reporter", access.RoleReporter, false)
 		w.admins[org.OrgID] = []string{a1.Email, a2.Email}
+		w.admin1[org.OrgID], _ = db.PrincipalFor(ctx, a1)
+		w.admin2[org.OrgID], _ = db.PrincipalFor(ctx, a2)
 		w.viewer[org.OrgID], _ = db.PrincipalFor(ctx, v)
 		w.reporter[org.OrgID], _ = db.PrincipalFor(ctx, r)
 	}
@@ -236,7 +241,11 @@ func TestAlertRecipientsAndDelivery(t *testing.T) {
 	})
 }
 
-func TestAlertRedToNamedOrgsOnly(t *testing.T) {
+// TestAlertRedToNamedPeople: a TLP:RED alert reaches the persons the CSIRT
+// named, not their organisations: the named admin of A reads, answers and
+// is mailed; A's other users, B and C get "not found" and empty inboxes;
+// no admin list and no webhook is ever used.
+func TestAlertRedToNamedPeople(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		w := alSetup(t, db)
 		for _, org := range []int64{w.a.OrgID, w.b.OrgID} {
@@ -245,38 +254,101 @@ func TestAlertRedToNamedOrgsOnly(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		red := w.mustPublish(t, store.AlertInput{Title: "Ransomware actor inside two hospitals", TLP: share.TLPRed,
-			Audience: store.AudienceChosen, OrgIDs: []int64{w.a.OrgID, w.c.OrgID, w.a.OrgID}})
+		u1, u2 := w.admin1[w.a.OrgID], w.admin2[w.a.OrgID]
+		red := w.mustPublish(t, store.AlertInput{Title: "Ransomware actor inside a hospital", TLP: share.TLPRed, People: []int64{u1.UserID, u1.UserID}})
+		if red.Audience != store.AudienceChosen || len(red.Recipients) != 1 || red.Recipients[0].OrgID != w.a.OrgID ||
+			len(red.People) != 1 || red.People[0].ID != u1.UserID || red.People[0].Email != u1.UserName || red.Counts.Recipients != 1 {
+			t.Fatalf("published RED alert: %+v", red)
+		}
+		token := u1
+		token.TokenID = 1 // the same person through an API token: a machine channel
 		for _, tt := range []struct {
 			name string
 			p    access.Principal
 			see  bool
-		}{{"named A", w.a, true}, {"named C", w.c, true}, {"unnamed B", w.b, false}, {"B's reporter", w.reporter[w.b.OrgID], false}} {
+		}{
+			{"named u1 of A", u1, true}, {"u2 of A", u2, false}, {"A's viewer", w.viewer[w.a.OrgID], false},
+			{"A's reporter", w.reporter[w.a.OrgID], false}, {"u1's API token", token, false},
+			{"B's admin", w.admin1[w.b.OrgID], false}, {"C's admin", w.admin1[w.c.OrgID], false},
+			{"the CSIRT that wrote it", w.csirt, true}, {"a CSIRT viewer", w.viewer[w.csirt.OrgID], true},
+		} {
 			if v := visible(t, db, tt.p, red.ID); v != tt.see {
 				t.Errorf("%s sees the RED alert: %v, want %v", tt.name, v, tt.see)
 			}
 		}
-		// TLP:RED goes to people: e-mail to the named organisations' admins, never a webhook.
-		out := outboxRows(t, db, "alert:"+itoa(int(red.ID))+":")
-		for _, o := range out {
-			if strings.HasPrefix(o, "webhook") {
-				t.Errorf("RED alert on a machine channel: %v", out)
+		for _, p := range []access.Principal{u2, w.reporter[w.a.OrgID], w.admin1[w.b.OrgID]} {
+			if inbox, err := db.Alerts(ctx, p, store.AlertFilter{}); err != nil || len(inbox) != 0 {
+				t.Errorf("inbox of %s: %+v %v, want empty", p.UserName, inbox, err)
 			}
 		}
-		if len(out) != 4 {
-			t.Errorf("RED alert messages %v, want the 4 active admins of A and C", out)
+		if inbox, err := db.Alerts(ctx, u1, store.AlertFilter{}); err != nil || len(inbox) != 1 || inbox[0].ID != red.ID || inbox[0].People != nil {
+			t.Errorf("u1's inbox: %+v %v", inbox, err)
 		}
+		csirtView, err := db.Alert(ctx, w.csirt, red.ID)
+		if err != nil || len(csirtView.People) != 1 || csirtView.People[0].ID != u1.UserID || csirtView.People[0].OrgName != "Hospital A" {
+			t.Errorf("CSIRT view of the named people: %+v %v", csirtView.People, err)
+		}
+		// Delivery: exactly one e-mail, to u1; no admin list, no webhook.
+		if out := outboxRows(t, db, "alert:"+itoa(int(red.ID))+":"); !slices.Equal(out, []string{"email " + u1.UserName}) {
+			t.Errorf("RED alert messages %v, want one e-mail to %s", out, u1.UserName)
+		}
+		entries, err := db.ListAudit(ctx, access.System, store.AuditFilter{OrgID: w.csirt.OrgID, Limit: 5})
+		if err != nil || entries[0].Action != "alert.publish" || !strings.Contains(entries[0].Summary, u1.UserName) {
+			t.Errorf("publication audit does not name the person: %+v %v", entries[0], err)
+		}
+		// The named person answers for the organisation; the unnamed cannot.
+		if _, err := w.ack(u2, red.ID, store.AckDone, ""); aceso.ErrorCode(err) != aceso.ENOTFOUND {
+			t.Errorf("unnamed u2 acknowledged: %v", err)
+		}
+		if r, err := w.ack(u1, red.ID, store.AckInProgress, "isolating"); err != nil || r.Status != store.AckInProgress || r.AckedBy != u1.UserName {
+			t.Errorf("named u1 acknowledges: %+v %v", r, err)
+		}
+
+		// Chasing a RED alert mails the named people of the pending
+		// organisations only, and not once they are disabled.
+		deadline := w.now.Add(time.Hour)
+		csirtColleague := w.admin1[w.csirt.OrgID]
+		two := w.mustPublish(t, store.AlertInput{Title: "Two hospitals", TLP: share.TLPRed, Deadline: &deadline,
+			People: []int64{w.admin2[w.b.OrgID].UserID, w.admin1[w.c.OrgID].UserID, csirtColleague.UserID}})
+		if len(two.Recipients) != 2 || two.Recipients[0].OrgID != w.b.OrgID || two.Recipients[1].OrgID != w.c.OrgID {
+			t.Fatalf("recipients are the named people's member organisations, not the CSIRT: %+v", two.Recipients)
+		}
+		if out := outboxRows(t, db, "alert:"+itoa(int(two.ID))+":"); !slices.Equal(out, []string{
+			"email " + csirtColleague.UserName, "email " + w.admin1[w.c.OrgID].UserName, "email " + w.admin2[w.b.OrgID].UserName}) { // by address
+			t.Errorf("RED alert to three people: %v", out)
+		}
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			return tx.SetUserDisabled(ctx, access.System, w.admin1[w.c.OrgID].UserID, true)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		w.now = deadline.Add(time.Hour)
+		rep, err := w.chase(w.csirt, two.ID)
+		if err != nil || rep.Orgs != 2 || rep.Enqueued != 1 {
+			t.Errorf("chase: %+v %v, want 2 organisations and 1 message", rep, err)
+		}
+		if out := outboxRows(t, db, "alert:"+itoa(int(two.ID))+":org-"+itoa(int(w.b.OrgID))+":chase-"); !slices.Equal(out, []string{"email " + w.admin2[w.b.OrgID].UserName}) {
+			t.Errorf("B's reminder %v", out)
+		}
+		if out := outboxRows(t, db, "alert:"+itoa(int(two.ID))+":org-"+itoa(int(w.c.OrgID))+":chase-"); len(out) != 0 {
+			t.Errorf("a disabled person was chased: %v", out)
+		}
+
 		// A label that no longer reads as TLP admits no member (fail closed),
-		// even with its recipient row in place.
+		// even the named person with a recipient row.
 		if _, err := db.SQL().ExecContext(ctx, "UPDATE alerts SET tlp = 'TLP:BLACK' WHERE id = $1", red.ID); err != nil {
 			t.Fatal(err)
 		}
-		if visible(t, db, w.a, red.ID) || !visible(t, db, w.csirt, red.ID) {
+		if visible(t, db, u1, red.ID) || !visible(t, db, w.csirt, red.ID) {
 			t.Error("an alert with an unreadable label reached a member, or left its originator")
 		}
+		// Other labels still go to organisations: admins and the webhook.
 		amber := w.mustPublish(t, store.AlertInput{Title: "Amber for A", TLP: share.TLPAmber, Audience: store.AudienceChosen, OrgIDs: []int64{w.a.OrgID}})
 		if out := outboxRows(t, db, "alert:"+itoa(int(amber.ID))+":"); !slices.Contains(out, "webhook https://hook.example/"+itoa(int(w.a.OrgID))) || len(out) != 3 {
 			t.Errorf("AMBER alert messages %v, want A's 2 admins and A's webhook", out)
+		}
+		if !visible(t, db, u2, amber.ID) {
+			t.Error("u2 does not see an AMBER alert to A")
 		}
 	})
 }
@@ -292,6 +364,20 @@ func TestAlertPublishRejects(t *testing.T) {
 		}
 		ok := store.AlertInput{Title: "Valid title", TLP: share.TLPAmber, Audience: store.AudienceAll}
 		with := func(f func(*store.AlertInput)) store.AlertInput { in := ok; f(&in); return in }
+		red := func(people ...int64) store.AlertInput {
+			return store.AlertInput{Title: "Valid title", TLP: share.TLPRed, People: people}
+		}
+		sup := access.Org{Name: "Pump maker", Kind: access.KindSupplier}
+		supplier := access.User{Email: "psirt@pumps.example", Role: access.RoleAdmin, PasswordHash: "x"}
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.CreateOrg(ctx, access.System, &sup); err != nil {
+				return err
+			}
+			supplier.OrgID = sup.ID
+			return tx.CreateUser(ctx, access.System, &supplier)
+		}); err != nil {
+			t.Fatal(err)
+		}
 		tests := []struct {
 			name string
 			p    access.Principal
@@ -313,6 +399,20 @@ func TestAlertPublishRejects(t *testing.T) {
 			{"unknown advisory", w.csirt, with(func(in *store.AlertInput) { in.AdvisoryID = 99999 }), aceso.EINVALID, "no such advisory"},
 			{"looser than the AMBER advisory", w.csirt, with(func(in *store.AlertInput) { in.AdvisoryID, in.TLP = w.hamilton, share.TLPClear }), aceso.EINVALID, "looser"},
 			{"advisory affects nobody", w.csirt, with(func(in *store.AlertInput) { in.AdvisoryID, in.Audience = res.ID, store.AudienceAffected }), aceso.EINVALID, "affects no member"},
+			{"RED without people", w.csirt, red(), aceso.EINVALID, "people: a TLP:RED alert goes to named people"},
+			{"RED naming a disabled user", w.csirt, red(w.disabled[w.a.OrgID].ID), aceso.EINVALID,
+				"people: user " + itoa(int(w.disabled[w.a.OrgID].ID)) + " (" + w.disabled[w.a.OrgID].Email + ") is disabled"},
+			{"RED naming a supplier's user", w.csirt, red(w.admin1[w.a.OrgID].UserID, supplier.ID), aceso.EINVALID,
+				"people: user " + itoa(int(supplier.ID)) + " (" + supplier.Email + ") is not a user of a member organisation or the CSIRT"},
+			{"RED naming nobody known", w.csirt, red(99999), aceso.EINVALID, "people: user 99999 does not exist"},
+			{"RED naming only the CSIRT", w.csirt, red(w.admin1[w.csirt.OrgID].UserID), aceso.EINVALID, "people: name at least one user of a member organisation"},
+			{"RED to all members", w.csirt, with(func(in *store.AlertInput) { in.TLP, in.People = share.TLPRed, []int64{w.admin1[w.a.OrgID].UserID} }),
+				aceso.EINVALID, "recipients: a TLP:RED alert is addressed to its named people"},
+			{"RED with organisations", w.csirt, with(func(in *store.AlertInput) {
+				in.TLP, in.People, in.Audience, in.OrgIDs = share.TLPRed, []int64{w.admin1[w.a.OrgID].UserID}, store.AudienceChosen, []int64{w.b.OrgID}
+			}), aceso.EINVALID, "recipients: a TLP:RED alert"},
+			{"AMBER naming people", w.csirt, with(func(in *store.AlertInput) { in.People = []int64{w.admin1[w.a.OrgID].UserID} }),
+				aceso.EINVALID, "people: only a TLP:RED alert names people"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

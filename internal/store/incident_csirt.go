@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/aceso-health/aceso/internal/access"
 	"github.com/aceso-health/aceso/internal/audit"
 	"github.com/aceso-health/aceso/internal/incident"
+	"github.com/aceso-health/aceso/internal/share"
 )
 
 // Advice is a note the CSIRT gave a member on one of its incidents; the
@@ -56,22 +58,89 @@ func tlpAllowsNaming(t incident.TLP) bool { return t == incident.TLPClear || t =
 
 // CSIRTIncidentOrg is THE rule of the CSIRT's read path into members'
 // incidents: a principal of the CSIRT with at least the role act needs
-// may reach incident id iff it is shared with the CSIRT; it returns the
-// incident's organisation, which every following query is scoped by.
-// Anybody else gets EFORBIDDEN, and an unshared or unknown incident is
+// may reach incident id iff csirtReadable admits it (shared with the
+// CSIRT, and at TLP:RED naming the principal); it returns the incident's
+// organisation, which every following query is scoped by. Anybody else
+// gets EFORBIDDEN, and an unshared, unreadable or unknown incident is
 // ENOTFOUND, so its existence does not leak.
-func CSIRTIncidentOrg(ctx context.Context, q interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}, p access.Principal, act access.Action, id int64) (int64, error) {
+func CSIRTIncidentOrg(ctx context.Context, q querier, p access.Principal, act access.Action, id int64) (int64, error) {
 	if err := csirtOnly(p, act); err != nil {
 		return 0, err
 	}
-	var org int64
-	err := q.QueryRowContext(ctx, "SELECT org_id FROM incidents WHERE id = $1 AND shared_with_csirt = TRUE", id).Scan(&org)
-	if err == sql.ErrNoRows {
+	readable, err := csirtReadable(ctx, q, p, []int64{id})
+	if err != nil {
+		return 0, err
+	}
+	org, ok := readable[id]
+	if !ok {
 		return 0, aceso.Errorf(aceso.ENOTFOUND, "incident %d not found", id)
 	}
-	return org, err
+	return org, nil
+}
+
+// incidentLabel reads an incident's label for share.MayReceive. An
+// unlabelled incident ("") that its member shares with the CSIRT is for
+// the CSIRT alone: TLP:AMBER+STRICT. A stored label that does not read is
+// TLPUnknown, which admits nobody but the originator (fail closed).
+func incidentLabel(t incident.TLP) share.TLP {
+	if t == "" {
+		return share.TLPAmberStrict
+	}
+	l, err := share.ParseTLP(string(t))
+	if err != nil {
+		return share.TLPUnknown
+	}
+	return l
+}
+
+// csirtReadable is the one place where share.MayReceive decides what of
+// members' incidents a CSIRT user reads: of ids, those p may read, mapped
+// to their organisations. Sharing addresses an incident to the CSIRT
+// organisation (p's, which csirtOnly checked is the CSIRT); at TLP:RED it
+// reaches only the CSIRT users the member named. The single read, the
+// queue, candidates, links and merges all go through here. Callers check
+// csirtOnly first.
+func csirtReadable(ctx context.Context, q querier, p access.Principal, ids []int64) (map[int64]int64, error) {
+	out := make(map[int64]int64, len(ids))
+	reader := tlpReader(p)
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 1000)]
+		ids = ids[len(chunk):]
+		rows, err := q.QueryContext(ctx, "SELECT id, org_id, tlp FROM incidents WHERE shared_with_csirt = TRUE AND id IN ("+
+			placeholders(1, len(chunk))+")", int64sAny(chunk)...)
+		if err != nil {
+			return nil, err
+		}
+		type row struct {
+			id, org int64
+			label   incident.TLP
+		}
+		var found []row
+		var foundIDs []int64
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.org, &r.label); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			found = append(found, r)
+			foundIDs = append(foundIDs, r.id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		named, err := namedPeople(ctx, q, tlpIncident, foundIDs)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range found {
+			if share.MayReceive(incidentLabel(r.label), r.org, reader, audienceOf([]int64{p.OrgID}, named[r.id])) {
+				out[r.id] = r.org
+			}
+		}
+	}
+	return out, nil
 }
 
 // csirtOnly admits the CSIRT's users with the role act needs.
@@ -85,10 +154,11 @@ func csirtOnly(p access.Principal, act access.Action) error {
 	return nil
 }
 
-// loadCSIRTParts reads the CSIRT advice and links of r; full (the CSIRT's
-// view) names every related incident, otherwise another member's is
-// named only when its TLP allows.
-func loadCSIRTParts(ctx context.Context, q querier, r *Incident, full bool) error {
+// loadCSIRTParts reads the CSIRT advice and links of r. For the member
+// (csirt nil) another member's related incident is named only when its TLP
+// allows; for a CSIRT user (csirt set) every related incident that user may
+// read (csirtReadable) is named, and the others stay anonymous.
+func loadCSIRTParts(ctx context.Context, q querier, r *Incident, csirt *access.Principal) error {
 	r.CSIRTAdvice, r.Related = nil, nil
 	rows, err := q.QueryContext(ctx, "SELECT id, at, author, text FROM incident_advice WHERE org_id = $1 AND incident_id = $2 ORDER BY id", r.OrgID, r.ID)
 	if err != nil {
@@ -114,27 +184,45 @@ func loadCSIRTParts(ctx context.Context, q querier, r *Incident, full bool) erro
 	if err != nil {
 		return fmt.Errorf("links: %w", err)
 	}
-	defer rows.Close()
 	for rows.Next() {
 		var (
 			rel RelatedIncident
 			tlp incident.TLP
 		)
 		if err := rows.Scan(&rel.ID, &rel.OrgID, &rel.Reason, &rel.OrgName, &rel.Title, &tlp); err != nil {
+			rows.Close()
 			return err
 		}
 		rel.SameOrg = rel.OrgID == r.OrgID
-		if !full && !rel.SameOrg && !tlpAllowsNaming(tlp) {
+		if csirt == nil && !rel.SameOrg && !tlpAllowsNaming(tlp) {
 			rel = RelatedIncident{Anonymous: true, Reason: rel.Reason}
 		}
 		r.Related = append(r.Related, rel)
 	}
-	return rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil || csirt == nil || len(r.Related) == 0 {
+		return err
+	}
+	ids := make([]int64, len(r.Related))
+	for i, rel := range r.Related {
+		ids[i] = rel.ID
+	}
+	readable, err := csirtReadable(ctx, q, *csirt, ids)
+	if err != nil {
+		return err
+	}
+	for i, rel := range r.Related {
+		if _, ok := readable[rel.ID]; !ok {
+			r.Related[i] = RelatedIncident{Anonymous: true, Reason: rel.Reason}
+		}
+	}
+	return nil
 }
 
 // ShareIncident shares one of the principal's organisation's incidents
 // with the CSIRT (reporters and up); sharing cannot be withdrawn, as the
-// CSIRT may already have acted on it.
+// CSIRT may already have acted on it. A TLP:RED incident must first name
+// the CSIRT users who may read it (SetRedPeople).
 func (tx *Tx) ShareIncident(ctx context.Context, p access.Principal, id int64) (Incident, error) {
 	r, err := tx.lockIncident(ctx, p, id)
 	if err != nil {
@@ -147,6 +235,9 @@ func (tx *Tx) ShareIncident(ctx context.Context, p access.Principal, id int64) (
 		return r, err
 	}
 	r.SharedWithCSIRT = true
+	if err := tx.checkRedShare(ctx, &r); err != nil {
+		return r, err
+	}
 	if err := tx.appendTimeline(ctx, &r, p, "shared", "Shared with the CSIRT"); err != nil {
 		return r, err
 	}
@@ -181,8 +272,10 @@ type CSIRTPage struct {
 	Next      int64           `json:"next,omitempty"`
 }
 
-// CSIRTIncidents lists the incidents members shared with the CSIRT, with
-// their obligations computed at f.Now, for the CSIRT's users only.
+// CSIRTIncidents lists the incidents members shared with the CSIRT that
+// the user may read (csirtReadable: a TLP:RED one only for its named
+// users), with their obligations computed at f.Now, for the CSIRT's users
+// only.
 func (d *DB) CSIRTIncidents(ctx context.Context, p access.Principal, f CSIRTFilter) (CSIRTPage, error) {
 	if err := csirtOnly(p, access.ActRead); err != nil {
 		return CSIRTPage{}, err
@@ -201,9 +294,6 @@ func (d *DB) CSIRTIncidents(ctx context.Context, p access.Principal, f CSIRTFilt
 	if f.OrgID > 0 {
 		q += " AND i.org_id = " + arg(f.OrgID)
 	}
-	if f.Before > 0 {
-		q += " AND i.id < " + arg(f.Before)
-	}
 	if f.Status != "" {
 		q += " AND i.status = " + arg(f.Status)
 	}
@@ -220,30 +310,56 @@ func (d *DB) CSIRTIncidents(ctx context.Context, p access.Principal, f CSIRTFilt
 		q += ` AND EXISTS (SELECT 1 FROM incident_obligations ob WHERE ob.org_id = i.org_id AND ob.incident_id = i.id
 			AND ob.submitted_at IS NULL AND ob.status <> 'not_applicable' AND ob.due_at IS NOT NULL AND ob.due_at <= ` + arg(ts(f.Now.Add(24*time.Hour))) + ")"
 	}
-	q += " ORDER BY i.id DESC LIMIT " + arg(f.Limit+1)
-	rows, err := d.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return CSIRTPage{}, d.translate(err)
-	}
+	// Pages are read until one is full of incidents the user may read, so
+	// that unreadable ones neither shorten the page nor end the cursor.
 	var page CSIRTPage
 	kinds := map[int64]string{}
-	for rows.Next() {
-		var (
-			c    CSIRTIncident
-			kind string
-		)
-		r, err := scanIncident(scanAppend{rows, []any{&c.OrgName, &kind}})
+	for before := f.Before; ; {
+		qq, qargs := q, slices.Clone(args)
+		if before > 0 {
+			qargs = append(qargs, before)
+			qq += " AND i.id < $" + strconv.Itoa(len(qargs))
+		}
+		rows, err := d.db.QueryContext(ctx, qq+" ORDER BY i.id DESC LIMIT "+strconv.Itoa(f.Limit+1), qargs...)
 		if err != nil {
-			rows.Close()
 			return CSIRTPage{}, d.translate(err)
 		}
-		c.Incident = r
-		kinds[r.OrgID] = kind
-		page.Incidents = append(page.Incidents, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return CSIRTPage{}, d.translate(err)
+		var batch []CSIRTIncident
+		for rows.Next() {
+			var (
+				c    CSIRTIncident
+				kind string
+			)
+			r, err := scanIncident(scanAppend{rows, []any{&c.OrgName, &kind}})
+			if err != nil {
+				rows.Close()
+				return CSIRTPage{}, d.translate(err)
+			}
+			c.Incident = r
+			kinds[r.OrgID] = kind
+			batch = append(batch, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return CSIRTPage{}, d.translate(err)
+		}
+		ids := make([]int64, len(batch))
+		for i, c := range batch {
+			ids[i] = c.ID
+		}
+		readable, err := csirtReadable(ctx, d.db, p, ids)
+		if err != nil {
+			return CSIRTPage{}, d.translate(err)
+		}
+		for _, c := range batch {
+			if _, ok := readable[c.ID]; ok {
+				page.Incidents = append(page.Incidents, c)
+			}
+		}
+		if len(page.Incidents) > f.Limit || len(batch) <= f.Limit {
+			break
+		}
+		before = batch[len(batch)-1].ID
 	}
 	if len(page.Incidents) > f.Limit {
 		page.Incidents = page.Incidents[:f.Limit]
@@ -280,22 +396,22 @@ type scanAppend struct {
 
 func (s scanAppend) Scan(dest ...any) error { return s.rows.Scan(append(dest, s.extra...)...) }
 
-// CSIRTIncident returns one shared incident in full for the CSIRT, with
-// every related incident named.
+// CSIRTIncident returns one shared incident in full for a CSIRT user who
+// may read it, with every related incident that user may read named.
 func (d *DB) CSIRTIncident(ctx context.Context, p access.Principal, id int64) (CSIRTIncident, error) {
 	org, err := CSIRTIncidentOrg(ctx, d.db, p, access.ActRead, id)
 	if err != nil {
 		return CSIRTIncident{}, d.translate(err)
 	}
-	return d.csirtLoad(ctx, d.db, org, id)
+	return d.csirtLoad(ctx, d.db, p, org, id)
 }
 
-func (d *DB) csirtLoad(ctx context.Context, q querier, org, id int64) (CSIRTIncident, error) {
+func (d *DB) csirtLoad(ctx context.Context, q querier, p access.Principal, org, id int64) (CSIRTIncident, error) {
 	r, err := loadIncident(ctx, q, d.IncidentRegimes(), org, id, d.Now())
 	if err != nil {
 		return CSIRTIncident{}, d.translate(err)
 	}
-	if err := loadCSIRTParts(ctx, q, &r, true); err != nil {
+	if err := loadCSIRTParts(ctx, q, &r, &p); err != nil {
 		return CSIRTIncident{}, d.translate(err)
 	}
 	c := CSIRTIncident{Incident: r}
@@ -456,7 +572,7 @@ type Candidate struct {
 
 // RelatedCandidates finds the shared incidents (of any member) that share
 // an observable or a device model with shared incident id, for the CSIRT
-// to link.
+// to link: only those the user may read (csirtReadable).
 func (d *DB) RelatedCandidates(ctx context.Context, p access.Principal, id int64) ([]Candidate, error) {
 	org, err := CSIRTIncidentOrg(ctx, d.db, p, access.ActRead, id)
 	if err != nil {
@@ -529,8 +645,19 @@ func (d *DB) RelatedCandidates(ctx context.Context, p access.Principal, id int64
 			}
 		}
 	}
+	ids := make([]int64, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	readable, err := csirtReadable(ctx, d.db, p, ids)
+	if err != nil {
+		return nil, d.translate(err)
+	}
 	out := make([]Candidate, 0, len(byID))
 	for _, c := range byID {
+		if _, ok := readable[c.ID]; !ok {
+			continue
+		}
 		sort.Strings(c.Reasons)
 		out = append(out, *c)
 	}
@@ -563,159 +690,4 @@ func (d *DB) incidentModels(ctx context.Context, org, id int64) (map[string]bool
 		out[strings.ToLower(strings.TrimSpace(m+" "+model))] = true
 	}
 	return out, d.translate(rows.Err())
-}
-
-// MinOrgsPerCell is the anonymity threshold of the sector statistics: a
-// cell counting incidents of fewer distinct organisations is suppressed,
-// so that no member's incidents can be singled out.
-const MinOrgsPerCell = 3
-
-// StatCell is one count of the sector statistics. A suppressed cell has no
-// count (JSON null) and shows as "<3".
-type StatCell struct {
-	Key        string `json:"key"`
-	Count      *int   `json:"count"`
-	Suppressed bool   `json:"suppressed"`
-}
-
-// Display is the cell as printed: the count, or "<3" when suppressed.
-func (c StatCell) Display() string {
-	if c.Suppressed || c.Count == nil {
-		return "<" + strconv.Itoa(MinOrgsPerCell)
-	}
-	return strconv.Itoa(*c.Count)
-}
-
-// Statistics are the anonymised sector statistics over the incidents
-// shared with the CSIRT (duplicates counted once, as their original).
-type Statistics struct {
-	Total        StatCell   `json:"total"`
-	ByRSITClass  []StatCell `json:"by_rsit_class"`
-	ByMonth      []StatCell `json:"by_month"`       // "2026-03", by awareness time (UTC)
-	ByCareImpact []StatCell `json:"by_care_impact"` // see careImpact
-	MinOrgs      int        `json:"min_orgs_per_cell"`
-}
-
-// StatsFilter bounds the statistics by awareness time.
-type StatsFilter struct {
-	From, To time.Time // zero: unbounded
-}
-
-// careImpact classes an incident's impact on patient care for the
-// statistics, most severe first.
-func careImpact(ic incident.ImpactOnCare) string {
-	switch {
-	case ic.AmbulanceDiversion:
-		return "ambulance_diversion"
-	case ic.PostponedProcedures > 0:
-		return "postponed_procedures"
-	case len(ic.ServicesAffected) > 0 || ic.DurationMinutes > 0:
-		return "services_affected"
-	}
-	return "none"
-}
-
-// SectorStatistics counts the shared incidents by RSIT class, by month and
-// by impact on care for the CSIRT, suppressing every cell (the total too)
-// that counts fewer than MinOrgsPerCell distinct organisations.
-func (d *DB) SectorStatistics(ctx context.Context, p access.Principal, f StatsFilter) (Statistics, error) {
-	if err := csirtOnly(p, access.ActRead); err != nil {
-		return Statistics{}, err
-	}
-	q := "SELECT org_id, rsit_class, aware_at, impact_on_care FROM incidents WHERE shared_with_csirt = TRUE AND duplicate_of IS NULL"
-	var args []any
-	if !f.From.IsZero() {
-		args = append(args, ts(f.From))
-		q += " AND aware_at >= $" + strconv.Itoa(len(args))
-	}
-	if !f.To.IsZero() {
-		args = append(args, ts(f.To))
-		q += " AND aware_at < $" + strconv.Itoa(len(args))
-	}
-	rows, err := d.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return Statistics{}, d.translate(err)
-	}
-	defer rows.Close()
-	type acc struct {
-		n    int
-		orgs map[int64]bool
-	}
-	dims := [3]map[string]*acc{{}, {}, {}}
-	total := &acc{orgs: map[int64]bool{}}
-	count := func(m map[string]*acc, key string, org int64) {
-		a := m[key]
-		if a == nil {
-			a = &acc{orgs: map[int64]bool{}}
-			m[key] = a
-		}
-		a.n++
-		a.orgs[org] = true
-	}
-	for rows.Next() {
-		var (
-			org    int64
-			class  string
-			aware  int64
-			impact string
-		)
-		if err := rows.Scan(&org, &class, &aware, &impact); err != nil {
-			return Statistics{}, d.translate(err)
-		}
-		var ic incident.ImpactOnCare
-		_ = json.Unmarshal([]byte(impact), &ic) // a broken record counts as no impact
-		if class == "" {
-			class = "unclassified"
-		}
-		count(dims[0], class, org)
-		count(dims[1], fromTS(aware).UTC().Format("2006-01"), org)
-		count(dims[2], careImpact(ic), org)
-		total.n++
-		total.orgs[org] = true
-	}
-	if err := rows.Err(); err != nil {
-		return Statistics{}, d.translate(err)
-	}
-	cell := func(key string, a *acc) StatCell {
-		if len(a.orgs) < MinOrgsPerCell {
-			return StatCell{Key: key, Suppressed: true}
-		}
-		n := a.n
-		return StatCell{Key: key, Count: &n}
-	}
-	totalCell := cell("total", total)
-	cells := func(m map[string]*acc) []StatCell {
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		out := make([]StatCell, 0, len(keys))
-		for _, k := range keys {
-			out = append(out, cell(k, m[k]))
-		}
-		return complementSuppress(out, !totalCell.Suppressed)
-	}
-	return Statistics{Total: totalCell, ByRSITClass: cells(dims[0]), ByMonth: cells(dims[1]), ByCareImpact: cells(dims[2]), MinOrgs: MinOrgsPerCell}, nil
-}
-
-// complementSuppress hides a second cell when a dimension would otherwise
-// have exactly one hidden cell beside a published total: the hidden count
-// would be the total minus the others. The smallest published cell goes,
-// so the least information is lost.
-func complementSuppress(cells []StatCell, totalShown bool) []StatCell {
-	hidden, smallest := 0, -1
-	for i, c := range cells {
-		if c.Suppressed {
-			hidden++
-			continue
-		}
-		if smallest < 0 || *c.Count < *cells[smallest].Count {
-			smallest = i
-		}
-	}
-	if totalShown && hidden == 1 && smallest >= 0 {
-		cells[smallest] = StatCell{Key: cells[smallest].Key, Suppressed: true}
-	}
-	return cells
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -320,6 +321,242 @@ func TestSectorStatisticsSuppression(t *testing.T) {
 		}
 		if _, err := db.SectorStatistics(ctx, s.aAdmin, store.StatsFilter{}); aceso.ErrorCode(err) != aceso.EFORBIDDEN {
 			t.Errorf("a member read the sector statistics: %v", err)
+		}
+	})
+}
+
+// TestCSIRTRedIncident: a member's TLP:RED incident shared with the CSIRT
+// reaches only the CSIRT users it names. c1 (named) reads it everywhere;
+// c2 (CSIRT, unnamed) gets "not found" and misses it in the queue, the
+// candidates, links and merges; a RED share naming nobody is refused; the
+// member keeps seeing its own incident; only the member relabels it, and a
+// downgrade is audited as such.
+func TestCSIRTRedIncident(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := seed(t, db)
+		db.Now = (&clock{t: t0}).Now
+		c1, c2 := s.csirtAdmin, csirtUser(t, db, s, access.RoleAnalyst)
+		var gone access.User // a CSIRT user who left
+		inTx(t, db, func(tx *store.Tx) error {
+			gone = access.User{OrgID: s.csirt.ID, Email: "left@cert.example", Role: access.RoleAnalyst, PasswordHash: "x"}
+			if err := tx.CreateUser(ctx, access.System, &gone); err != nil {
+				return err
+			}
+			return tx.SetUserDisabled(ctx, access.System, gone.ID, true)
+		})
+		redIn := func(title string) *incident.Incident {
+			in := ransomware(t0.Add(-time.Hour))
+			in.Title, in.TLP = title, incident.TLPRed
+			return in
+		}
+		create := func(p access.Principal, in *incident.Incident, a incident.Assessment, people ...int64) (store.Incident, error) {
+			var r store.Incident
+			err := db.InTx(ctx, func(tx *store.Tx) error {
+				var err error
+				r, err = tx.CreateIncident(ctx, p, in, a, people...)
+				return err
+			})
+			return r, err
+		}
+		// A NIS2-significant incident is shared at once: at RED it must name someone.
+		for _, tt := range []struct {
+			name   string
+			people []int64
+			want   string
+		}{
+			{"nobody named", nil, "red_people: a TLP:RED incident shared with the CSIRT must name at least one active CSIRT user who may read it"},
+			{"a member's user", []int64{s.bAdmin.UserID}, "red_people: user " + itoa(s.bAdmin.UserID) + " is not a user of the CSIRT"},
+			{"nobody known", []int64{999999}, "red_people: user 999999 is not a user of the CSIRT"},
+			{"a disabled CSIRT user", []int64{gone.ID}, "red_people: user " + itoa(gone.ID) + " (left@cert.example) is disabled"},
+		} {
+			if _, err := create(s.aAdmin, redIn("Refused"), significant, tt.people...); aceso.ErrorCode(err) != aceso.EINVALID || aceso.ErrorMessage(err) != tt.want {
+				t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+			}
+		}
+		old := mustCreate(t, db, s.bAdmin, minor("Older phishing", t0.Add(-3*time.Hour)), incident.Assessment{})
+		red, err := create(s.aAdmin, redIn("Ransomware, named CSIRT people only"), significant, c1.UserID)
+		if err != nil || !red.SharedWithCSIRT || len(red.RedPeople) != 1 || red.RedPeople[0].ID != c1.UserID {
+			t.Fatalf("RED incident naming c1: %+v %v", red.RedPeople, err)
+		}
+		amber := mustCreate(t, db, s.bAdmin, minor("Phishing with the same IP", t0.Add(-2*time.Hour)), incident.Assessment{})
+		for _, x := range []struct {
+			p  access.Principal
+			id int64
+		}{{s.bAdmin, old.ID}, {s.bAdmin, amber.ID}} {
+			inTx(t, db, func(tx *store.Tx) error { _, err := tx.ShareIncident(ctx, x.p, x.id); return err })
+		}
+		for _, x := range []struct {
+			p  access.Principal
+			id int64
+		}{{s.aAdmin, red.ID}, {s.bAdmin, amber.ID}} {
+			inTx(t, db, func(tx *store.Tx) error {
+				return tx.AddObservable(ctx, x.p, x.id, &incident.Observable{Kind: "ip", Value: "198.51.100.9"})
+			})
+		}
+
+		// The single read.
+		token := c1
+		token.TokenID = 7 // c1 through an API token: a machine channel
+		for _, tt := range []struct {
+			name string
+			p    access.Principal
+			code string
+		}{{"named c1", c1, ""}, {"unnamed c2", c2, aceso.ENOTFOUND}, {"c1's API token", token, aceso.ENOTFOUND}} {
+			_, err := db.CSIRTIncident(ctx, tt.p, red.ID)
+			_, oerr := store.CSIRTIncidentOrg(ctx, db.SQL(), tt.p, access.ActRead, red.ID)
+			if aceso.ErrorCode(err) != tt.code || aceso.ErrorCode(oerr) != tt.code {
+				t.Errorf("%s reads the RED incident: %v / %v, want %q", tt.name, err, oerr, tt.code)
+			}
+		}
+		// The queue; c2's pages skip the RED incident without ending early.
+		queue := func(p access.Principal, f store.CSIRTFilter) ([]int64, int64) {
+			t.Helper()
+			page, err := db.CSIRTIncidents(ctx, p, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			for _, r := range page.Incidents {
+				ids = append(ids, r.ID)
+			}
+			return ids, page.Next
+		}
+		if ids, _ := queue(c1, store.CSIRTFilter{}); !slices.Equal(ids, []int64{amber.ID, red.ID, old.ID}) {
+			t.Errorf("c1's queue %v", ids)
+		}
+		if ids, _ := queue(c2, store.CSIRTFilter{}); !slices.Equal(ids, []int64{amber.ID, old.ID}) {
+			t.Errorf("c2's queue %v", ids)
+		}
+		ids, next := queue(c2, store.CSIRTFilter{Limit: 1})
+		if !slices.Equal(ids, []int64{amber.ID}) || next != amber.ID {
+			t.Errorf("c2's first page %v next %d", ids, next)
+		}
+		if ids, next := queue(c2, store.CSIRTFilter{Limit: 1, Before: next}); !slices.Equal(ids, []int64{old.ID}) || next != 0 {
+			t.Errorf("c2's second page %v next %d, want the older incident past the RED one", ids, next)
+		}
+		// Candidates, links, merges, advice.
+		cands := func(p access.Principal) []int64 {
+			t.Helper()
+			list, err := db.RelatedCandidates(ctx, p, amber.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			for _, c := range list {
+				ids = append(ids, c.ID)
+			}
+			return ids
+		}
+		if got := cands(c1); !slices.Equal(got, []int64{red.ID}) {
+			t.Errorf("c1's candidates %v", got)
+		}
+		if got := cands(c2); len(got) != 0 {
+			t.Errorf("c2's candidates %v, want none", got)
+		}
+		for name, fn := range map[string]func(tx *store.Tx) error{
+			"link to":    func(tx *store.Tx) error { return tx.LinkIncidents(ctx, c2, amber.ID, red.ID, "same IP") },
+			"link from":  func(tx *store.Tx) error { return tx.LinkIncidents(ctx, c2, red.ID, amber.ID, "same IP") },
+			"merge into": func(tx *store.Tx) error { return tx.MarkDuplicate(ctx, c2, amber.ID, red.ID) },
+			"merge":      func(tx *store.Tx) error { return tx.MarkDuplicate(ctx, c2, red.ID, amber.ID) },
+			"advise":     func(tx *store.Tx) error { _, err := tx.AddAdvice(ctx, c2, red.ID, "x"); return err },
+			"request report": func(tx *store.Tx) error {
+				_, err := tx.RequestIntermediateReport(ctx, c2, red.ID, t0.Add(72*time.Hour))
+				return err
+			},
+		} {
+			if err := db.InTx(ctx, fn); aceso.ErrorCode(err) != aceso.ENOTFOUND {
+				t.Errorf("c2 may %s the RED incident: %v", name, err)
+			}
+		}
+		inTx(t, db, func(tx *store.Tx) error { return tx.LinkIncidents(ctx, c1, amber.ID, red.ID, "same IP") })
+		view, err := db.CSIRTIncident(ctx, c2, amber.ID)
+		if js, _ := json.Marshal(view); err != nil || len(view.Related) != 1 || !view.Related[0].Anonymous || view.Related[0].ID != 0 ||
+			strings.Contains(string(js), "named CSIRT people only") {
+			t.Errorf("c2's view of the link to the RED incident: %+v %v", view.Related, err)
+		}
+		if view, err := db.CSIRTIncident(ctx, c1, amber.ID); err != nil || len(view.Related) != 1 || view.Related[0].ID != red.ID {
+			t.Errorf("c1's view of the link: %+v %v", view.Related, err)
+		}
+		// The member: all its users read their own incident, with the names.
+		for _, p := range []access.Principal{s.aAdmin, s.aViewer} {
+			if r, err := db.Incident(ctx, p, red.ID, time.Time{}); err != nil || len(r.RedPeople) != 1 || r.RedPeople[0].Email != c1.UserName {
+				t.Errorf("%s reads its RED incident: %+v %v", p.UserName, r.RedPeople, err)
+			}
+		}
+
+		// Sharing an unshared RED incident: refused until someone is named.
+		quiet := mustCreate(t, db, s.aAdmin, &incident.Incident{Title: "Insider", AwareAt: t0.Add(-time.Hour), TLP: incident.TLPRed}, incident.Assessment{})
+		if err := db.InTx(ctx, func(tx *store.Tx) error { _, err := tx.ShareIncident(ctx, s.aAdmin, quiet.ID); return err }); aceso.ErrorCode(err) != aceso.EINVALID ||
+			!strings.HasPrefix(aceso.ErrorMessage(err), "red_people: ") {
+			t.Errorf("RED share without people: %v", err)
+		}
+		inTx(t, db, func(tx *store.Tx) error {
+			if _, err := tx.SetRedPeople(ctx, s.aAdmin, quiet.ID, []int64{c2.UserID}); err != nil {
+				return err
+			}
+			_, err := tx.ShareIncident(ctx, s.aAdmin, quiet.ID)
+			return err
+		})
+		if _, err := db.CSIRTIncident(ctx, c2, quiet.ID); err != nil {
+			t.Errorf("named c2 reads the shared incident: %v", err)
+		}
+		if _, err := db.CSIRTIncident(ctx, c1, quiet.ID); aceso.ErrorCode(err) != aceso.ENOTFOUND {
+			t.Errorf("unnamed c1 reads it: %v", err)
+		}
+		for name, fn := range map[string]func(tx *store.Tx) error{
+			"unname everybody": func(tx *store.Tx) error { _, err := tx.SetRedPeople(ctx, s.aAdmin, quiet.ID, nil); return err },
+			"B names people": func(tx *store.Tx) error {
+				_, err := tx.SetRedPeople(ctx, s.bAdmin, quiet.ID, []int64{c1.UserID})
+				return err
+			},
+			"a viewer names": func(tx *store.Tx) error {
+				_, err := tx.SetRedPeople(ctx, s.aViewer, quiet.ID, []int64{c1.UserID})
+				return err
+			},
+			"relabel AMBER as RED without people": func(tx *store.Tx) error {
+				_, err := tx.UpdateIncident(ctx, s.bAdmin, amber.ID, func(in *incident.Incident, _ *incident.Assessment) error { in.TLP = incident.TLPRed; return nil })
+				return err
+			},
+		} {
+			want := map[string]string{"unname everybody": aceso.EINVALID, "B names people": aceso.ENOTFOUND, "a viewer names": aceso.EFORBIDDEN,
+				"relabel AMBER as RED without people": aceso.EINVALID}[name]
+			if err := db.InTx(ctx, fn); aceso.ErrorCode(err) != want {
+				t.Errorf("%s: %v, want %s", name, err, want)
+			}
+		}
+
+		// Only the originator relabels; a downgrade is its own audit entry.
+		for _, p := range []access.Principal{c1, s.bAdmin} {
+			err := db.InTx(ctx, func(tx *store.Tx) error {
+				_, err := tx.UpdateIncident(ctx, p, red.ID, func(in *incident.Incident, _ *incident.Assessment) error { in.TLP = incident.TLPClear; return nil })
+				return err
+			})
+			if aceso.ErrorCode(err) != aceso.ENOTFOUND {
+				t.Errorf("%s relabelled A's incident: %v", p.UserName, err)
+			}
+		}
+		inTx(t, db, func(tx *store.Tx) error {
+			_, err := tx.UpdateIncident(ctx, s.aAdmin, red.ID, func(in *incident.Incident, _ *incident.Assessment) error { in.TLP = incident.TLPAmber; return nil })
+			return err
+		})
+		entries, err := db.ListAudit(ctx, access.System, store.AuditFilter{OrgID: s.a.ID, Limit: 3})
+		if err != nil || entries[0].Action != "incident.tlp_downgrade" || entries[0].ObjectID != itoa(red.ID) ||
+			!strings.Contains(entries[0].Summary, "TLP:RED") || !strings.Contains(entries[0].Summary, "TLP:AMBER") || entries[1].Action != "incident.update" {
+			t.Errorf("downgrade audit: %+v %v", entries, err)
+		}
+		if _, err := db.CSIRTIncident(ctx, c2, red.ID); err != nil {
+			t.Errorf("at TLP:AMBER the whole CSIRT reads it: %v", err)
+		}
+		// An upgrade is no downgrade.
+		inTx(t, db, func(tx *store.Tx) error {
+			_, err := tx.UpdateIncident(ctx, s.aAdmin, red.ID, func(in *incident.Incident, _ *incident.Assessment) error {
+				in.TLP = incident.TLPAmberStrict
+				return nil
+			})
+			return err
+		})
+		if entries, _ := db.ListAudit(ctx, access.System, store.AuditFilter{OrgID: s.a.ID, Limit: 1}); entries[0].Action != "incident.update" {
+			t.Errorf("upgrade audited as %s", entries[0].Action)
 		}
 	})
 }

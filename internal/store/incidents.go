@@ -34,6 +34,9 @@ type Incident struct {
 	// reader may see them (another member's stays anonymous unless its TLP
 	// allows naming it).
 	Related []RelatedIncident `json:"related,omitempty"`
+	// RedPeople are the CSIRT users the member named: while the incident
+	// is TLP:RED and shared, only they of the CSIRT may read it.
+	RedPeople []Person `json:"red_people,omitempty"`
 }
 
 // Obligation is one regulatory report of an incident together with who
@@ -217,8 +220,10 @@ func orgKindOf(ctx context.Context, q querier, orgID int64) (string, error) {
 // CreateIncident stores a new incident of the principal's organisation (or
 // in.OrgID, which must be it) with its assessment, computes its regulatory
 // obligations at the transaction's time and opens its timeline. Reporters
-// and above may create incidents.
-func (tx *Tx) CreateIncident(ctx context.Context, p access.Principal, in *incident.Incident, a incident.Assessment) (Incident, error) {
+// and above may create incidents. redPeople names the CSIRT users who may
+// read it while it is TLP:RED (see SetRedPeople): a RED incident that a
+// NIS2 report shares with the CSIRT at once needs them from the start.
+func (tx *Tx) CreateIncident(ctx context.Context, p access.Principal, in *incident.Incident, a incident.Assessment, redPeople ...int64) (Incident, error) {
 	if in.OrgID == 0 {
 		in.OrgID = p.OrgID
 	}
@@ -264,12 +269,24 @@ func (tx *Tx) CreateIncident(ctx context.Context, p access.Principal, in *incide
 	if err := tx.appendTimeline(ctx, &r, p, "created", "Incident reported: "+r.Title); err != nil {
 		return Incident{}, err
 	}
+	if len(redPeople) > 0 {
+		if r.RedPeople, err = tx.csirtPeople(ctx, redPeople); err != nil {
+			return Incident{}, err
+		}
+		if err := tx.setNamedPeople(ctx, tlpIncident, r.ID, r.RedPeople); err != nil {
+			return Incident{}, err
+		}
+	}
 	r.Obligations = computeObligations(tx.db.IncidentRegimes(), &r, kind, nil, tx.now)
 	if err := tx.writeObligations(ctx, &r); err != nil {
 		return Incident{}, err
 	}
 	*in = r.Incident
-	return r, tx.Audit(ctx, p, r.OrgID, "incident.create", "incident", r.ID, audit.Change(nil, incidentView(&r)))
+	view := incidentView(&r)
+	if len(r.RedPeople) > 0 {
+		view["red_people"] = peopleNames(r.RedPeople)
+	}
+	return r, tx.Audit(ctx, p, r.OrgID, "incident.create", "incident", r.ID, audit.Change(nil, view))
 }
 
 // computeObligations runs the regimes over the record, keeping the
@@ -323,6 +340,9 @@ func (tx *Tx) writeObligations(ctx context.Context, r *Incident) error {
 			r.SharedWithCSIRT = true
 			break
 		}
+	}
+	if err := tx.checkRedShare(ctx, r); err != nil {
+		return err
 	}
 	// Same transaction: a submitted or dropped obligation has no reminder left.
 	return tx.cancelReminders(ctx, r)
@@ -407,10 +427,12 @@ func loadIncident(ctx context.Context, q querier, rg incident.Regimes, orgID, id
 		return r, fmt.Errorf("obligations: %w", err)
 	}
 	r.Obligations = computeObligations(rg, &r, kind, stored[id], now)
-	if err := loadCSIRTParts(ctx, q, &r, false); err != nil {
+	if err := loadCSIRTParts(ctx, q, &r, nil); err != nil {
 		return r, err
 	}
-	return r, nil
+	named, err := namedPeople(ctx, q, tlpIncident, []int64{r.ID})
+	r.RedPeople = named[r.ID]
+	return r, err
 }
 
 func loadChildren(ctx context.Context, q querier, r *Incident) error {
@@ -539,7 +561,7 @@ func (tx *Tx) UpdateIncident(ctx context.Context, p access.Principal, id int64, 
 	if err != nil {
 		return r, err
 	}
-	before := incidentView(&r)
+	before, oldTLP := incidentView(&r), r.TLP
 	in, a := r.Incident, r.Assessment
 	in.ImpactOnCare.ServicesAffected = append([]string(nil), in.ImpactOnCare.ServicesAffected...)
 	if in.PersonalData != nil {
@@ -577,7 +599,10 @@ func (tx *Tx) UpdateIncident(ctx context.Context, p access.Principal, id int64, 
 	if err := tx.appendTimeline(ctx, &r, p, "update", text); err != nil {
 		return r, err
 	}
-	return r, tx.Audit(ctx, p, r.OrgID, "incident.update", "incident", r.ID, audit.Change(before, incidentView(&r)))
+	if err := tx.Audit(ctx, p, r.OrgID, "incident.update", "incident", r.ID, audit.Change(before, incidentView(&r))); err != nil {
+		return r, err
+	}
+	return r, tx.auditDowngrade(ctx, p, &r, oldTLP)
 }
 
 func sameAssessment(a, b incident.Assessment) bool {
@@ -679,6 +704,10 @@ func (tx *Tx) SubmitObligation(ctx context.Context, p access.Principal, id int64
 		return Obligation{}, err
 	}
 	if err := tx.deliverReport(ctx, &r, ob); err != nil {
+		return Obligation{}, err
+	}
+	// Delivery may have shared the incident with the CSIRT.
+	if err := tx.checkRedShare(ctx, &r); err != nil {
 		return Obligation{}, err
 	}
 	view := map[string]any{"regime": regime, "stage": stage, "due_at": ob.DueAt, "submitted_at": ob.SubmittedAt, "late_reason": ob.LateReason,

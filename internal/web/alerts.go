@@ -23,8 +23,9 @@ func (s *Server) registerAlertRoutes() {
 	api := func(rt Route, h handlerFunc) { rt.API = true; s.handle(rt, h) }
 
 	api(Route{Method: get, Path: "/api/v1/alerts", Auth: User, Act: read, Summary: "Alerts: a member's inbox (unacknowledged first) or the alerts the CSIRT published (?advisory=ID)", Resp: "AlertList"}, s.apiAlerts)
-	api(Route{Method: post, Path: "/api/v1/alerts", Auth: User, Act: analyse, Summary: "Publish an alert (CSIRT analysts); with advisory_id, empty fields are prefilled from the advisory and recipients default to its affected members", Body: "AlertCreate", Resp: "Alert"}, s.apiAlertCreate)
+	api(Route{Method: post, Path: "/api/v1/alerts", Auth: User, Act: analyse, Summary: "Publish an alert (CSIRT analysts); with advisory_id, empty fields are prefilled from the advisory and recipients default to its affected members. A TLP:RED alert names people (user ids) instead of recipients: it reaches only them, its recipient organisations are theirs", Body: "AlertCreate", Resp: "Alert"}, s.apiAlertCreate)
 	api(Route{Method: get, Path: "/api/v1/alerts/stats", Auth: User, Act: read, Summary: "Time to acknowledge per alert and overall: median, p90, share within 48 h (CSIRT)", Resp: "AlertStats"}, s.apiAlertStats)
+	api(Route{Method: get, Path: "/api/v1/alerts/people", Auth: User, Act: analyse, Summary: "Whom a TLP:RED alert may name: active users of the members and the CSIRT, by organisation (CSIRT analysts)", Resp: "PeopleGroups"}, s.apiAlertPeople)
 	api(Route{Method: get, Path: "/api/v1/alerts/{alert}", Auth: User, Act: read, Summary: "One alert: the member's own acknowledgement, or every recipient's for the CSIRT", Resp: "Alert"}, s.apiAlert)
 	api(Route{Method: post, Path: "/api/v1/alerts/{alert}/ack", Auth: User, Act: write, Summary: "Acknowledge an alert addressed to the caller's organisation", Body: "AlertAck", Resp: "AlertRecipient"}, s.apiAlertAck)
 	api(Route{Method: post, Path: "/api/v1/alerts/{alert}/chase", Auth: User, Act: analyse, Summary: "Remind every recipient that has not acknowledged (CSIRT analysts)", Resp: "AlertChase"}, s.apiAlertChase)
@@ -41,17 +42,19 @@ func init() {
 	tlpEnum := map[string]any{"type": "string", "enum": []string{"TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"}}
 	ackStatus := map[string]any{"type": "string", "enum": []string{"pending", "not_applicable", "in_progress", "done"}}
 	number := map[string]any{"type": "number"}
+	schemas["Person"] = obj(nil, map[string]any{"id": integer, "name": str, "email": str, "org_id": integer, "org_name": str, "disabled": boolean})
+	schemas["PeopleGroups"] = obj(nil, map[string]any{"groups": arr(obj(nil, map[string]any{"org_id": integer, "org_name": str, "people": arr(ref("Person"))}))})
 	schemas["AlertRecipient"] = obj(nil, map[string]any{"org_id": integer, "org_name": str, "delivered_at": when, "status": ackStatus,
 		"note": str, "acked_by": str, "acked_at": when, "status_at": when, "chases": integer, "last_chased_at": when, "late": boolean})
 	schemas["Alert"] = obj(nil, map[string]any{"id": integer, "org_id": integer, "advisory_id": integer, "tracking_id": str, "title": str,
 		"summary": str, "actions": str, "tlp": tlpEnum, "audience": map[string]any{"type": "string", "enum": []string{"affected", "chosen", "all"}},
 		"deadline": when, "created_by": str, "created_at": when, "ack": ref("AlertRecipient"),
 		"counts":     obj(nil, map[string]any{"recipients": integer, "acknowledged": integer, "pending": integer, "late": integer}),
-		"recipients": arr(ref("AlertRecipient"))})
+		"recipients": arr(ref("AlertRecipient")), "people": arr(ref("Person"))})
 	schemas["AlertList"] = obj(nil, map[string]any{"alerts": arr(ref("Alert"))})
 	schemas["AlertCreate"] = obj(nil, map[string]any{"advisory_id": integer, "title": str, "summary": str, "actions": str,
 		"deadline": when, "tlp": tlpEnum, "recipients": map[string]any{"type": "string", "enum": []string{"affected", "chosen", "all"}},
-		"org_ids": arr(integer)})
+		"org_ids": arr(integer), "people": arr(integer)})
 	schemas["AlertAck"] = obj([]string{"status"}, map[string]any{"status": map[string]any{"type": "string", "enum": []string{"not_applicable", "in_progress", "done"}}, "note": str})
 	schemas["AlertChase"] = obj(nil, map[string]any{"orgs": integer, "enqueued": integer})
 	tta := map[string]any{"recipients": integer, "acknowledged": integer, "median_seconds": integer, "p90_seconds": integer, "decided": integer, "within_48h": number}
@@ -88,6 +91,7 @@ type alertCreate struct {
 	TLP        string     `json:"tlp"`
 	Recipients string     `json:"recipients"` // affected | chosen | all
 	OrgIDs     []int64    `json:"org_ids"`
+	People     []int64    `json:"people"` // TLP:RED only
 }
 
 // toInput reads the request's fields, over the draft (the advisory's
@@ -117,6 +121,24 @@ func (in alertCreate) toInput(draft store.AlertInput) (store.AlertInput, error) 
 	if !out.TLP.Valid() {
 		return out, aceso.Errorf(aceso.EINVALID, "tlp is required: one of TLP:CLEAR, TLP:GREEN, TLP:AMBER, TLP:AMBER+STRICT, TLP:RED")
 	}
+	if out.TLP == share.TLPRed {
+		// TLP:RED goes to named people; the store checks them and makes
+		// their organisations the recipients.
+		switch aud := strings.TrimSpace(in.Recipients); aud {
+		case "", string(store.AudienceChosen):
+		default:
+			return out, aceso.Errorf(aceso.EINVALID, "recipients: a TLP:RED alert goes to the people it names (people), not to %q", aud)
+		}
+		if len(in.OrgIDs) > 0 {
+			return out, aceso.Errorf(aceso.EINVALID, "org_ids: a TLP:RED alert is addressed to the people it names (people); their organisations are its recipients")
+		}
+		out.Audience, out.OrgIDs, out.People = store.AudienceChosen, nil, in.People
+		return out, nil
+	}
+	if len(in.People) > 0 {
+		return out, aceso.Errorf(aceso.EINVALID, "people: only a TLP:RED alert names people; this one is %s", out.TLP)
+	}
+	out.People = nil
 	switch aud := store.Audience(strings.TrimSpace(in.Recipients)); aud {
 	case "":
 		if out.Audience == "" {
@@ -189,6 +211,15 @@ func (s *Server) apiAlertCreate(w http.ResponseWriter, r *http.Request, p access
 		return err
 	}
 	writeJSON(w, http.StatusCreated, a)
+	return nil
+}
+
+func (s *Server) apiAlertPeople(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	groups, err := s.db.AlertPeople(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"groups": groups})
 	return nil
 }
 
@@ -298,12 +329,16 @@ type alertNewData struct {
 	Advisories []store.Advisory
 	Members    []access.Org
 	Affected   []access.Org
+	People     []store.PeopleGroup // whom a TLP:RED alert may name
 	Form       store.AlertInput
 	Deadline   string // datetime-local value
 	Labels     []share.TLP
 }
 
 func (d alertNewData) Chosen(id int64) bool { return slices.Contains(d.Form.OrgIDs, id) }
+
+// Named reports whether the form names user id (TLP:RED).
+func (d alertNewData) Named(id int64) bool { return slices.Contains(d.Form.People, id) }
 
 func (s *Server) renderAlertNew(w http.ResponseWriter, r *http.Request, p access.Principal, status int, errMsg string, form store.AlertInput) error {
 	members, err := s.db.AlertMemberOrgs(r.Context(), p)
@@ -314,7 +349,11 @@ func (s *Server) renderAlertNew(w http.ResponseWriter, r *http.Request, p access
 	if err != nil {
 		return err
 	}
-	d := alertNewData{Advisories: advs, Members: members, Form: form, Labels: share.Labels}
+	people, err := s.db.AlertPeople(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	d := alertNewData{Advisories: advs, Members: members, People: people, Form: form, Labels: share.Labels}
 	if form.AdvisoryID != 0 {
 		d.Affected, err = s.db.AffectedMembers(r.Context(), p, form.AdvisoryID)
 		if err != nil {
@@ -347,8 +386,10 @@ func (s *Server) alertNewPage(w http.ResponseWriter, r *http.Request, p access.P
 	return s.renderAlertNew(w, r, p, http.StatusOK, "", form)
 }
 
-// alertForm reads the compose form. A bad deadline or organisation id is
-// reported as invalid input, like the API's.
+// alertForm reads the compose form. A bad deadline, organisation or user
+// id is reported as invalid input, like the API's. Without JavaScript the
+// form shows both the recipients (for every label but TLP:RED) and the
+// people picker (for TLP:RED); the chosen label decides which one counts.
 func alertForm(r *http.Request) (alertCreate, error) {
 	var in alertCreate
 	if _, err := formValue(r, "title"); err != nil {
@@ -378,7 +419,28 @@ func alertForm(r *http.Request) (alertCreate, error) {
 		}
 		in.OrgIDs = append(in.OrgIDs, id)
 	}
+	people, err := formUserIDs(f, "people")
+	if err != nil {
+		return in, err
+	}
+	if l, err := share.ParseTLP(in.TLP); err == nil && l == share.TLPRed {
+		in.Recipients, in.OrgIDs, in.People = "", nil, people
+	}
 	return in, nil
+}
+
+// formUserIDs reads the user ids a people picker submitted under name;
+// each error names the field.
+func formUserIDs(f url.Values, name string) ([]int64, error) {
+	var out []int64
+	for _, v := range f[name] {
+		id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || id <= 0 {
+			return nil, aceso.Errorf(aceso.EINVALID, "%s: %q is not a user id", name, v)
+		}
+		out = append(out, id)
+	}
+	return out, nil
 }
 
 func (s *Server) alertCreateSubmit(w http.ResponseWriter, r *http.Request, p access.Principal) error {
@@ -386,14 +448,18 @@ func (s *Server) alertCreateSubmit(w http.ResponseWriter, r *http.Request, p acc
 	if err == nil {
 		var a store.Alert
 		if a, err = s.publishAlert(r.Context(), p, in); err == nil {
-			return seeOther(w, r, "/alerts/"+itoa(a.ID)+"?flash="+url.QueryEscape("Alert published to "+strconv.Itoa(a.Counts.Recipients)+" organisations."))
+			msg := "Alert published to " + strconv.Itoa(a.Counts.Recipients) + " organisations."
+			if len(a.People) > 0 {
+				msg = "TLP:RED alert published to " + strconv.Itoa(len(a.People)) + " named people in " + strconv.Itoa(a.Counts.Recipients) + " organisations."
+			}
+			return seeOther(w, r, "/alerts/"+itoa(a.ID)+"?flash="+url.QueryEscape(msg))
 		}
 	}
 	if aceso.ErrorCode(err) != aceso.EINVALID {
 		return err
 	}
 	form := store.AlertInput{AdvisoryID: in.AdvisoryID, Title: in.Title, Summary: in.Summary, Actions: in.Actions, Deadline: in.Deadline,
-		Audience: store.Audience(in.Recipients), OrgIDs: in.OrgIDs}
+		Audience: store.Audience(in.Recipients), OrgIDs: in.OrgIDs, People: in.People}
 	form.TLP, _ = share.ParseTLP(in.TLP)
 	return s.renderAlertNew(w, r, p, http.StatusBadRequest, aceso.ErrorMessage(err), form)
 }
@@ -406,6 +472,7 @@ type alertPageData struct {
 	CanChase bool
 	Stats    *store.TTAStats
 	Statuses []store.AckStatus
+	Files    alertFilesView // the "alert_files" section (alert_attachments.go)
 }
 
 func (s *Server) renderAlert(w http.ResponseWriter, r *http.Request, p access.Principal, status int, errMsg, flash string) error {
@@ -418,6 +485,9 @@ func (s *Server) renderAlert(w http.ResponseWriter, r *http.Request, p access.Pr
 		return err
 	}
 	d := alertPageData{Alert: a, CSIRT: a.Ack == nil, Statuses: store.AckStatuses}
+	if d.Files, err = s.alertFiles(r.Context(), p, a); err != nil {
+		return err
+	}
 	if d.CSIRT {
 		st, err := s.db.AlertStats(r.Context(), p)
 		if err != nil {

@@ -12,14 +12,19 @@ import (
 )
 
 // FuzzAlertCreate feeds arbitrary bodies to the alert parser: it never
-// panics, and whatever it accepts carries a valid label and audience, and
-// organisations only for a chosen audience.
+// panics, and whatever it accepts carries a valid label and audience,
+// organisations only for a chosen audience, and named people only at
+// TLP:RED, where it carries no organisations of its own.
 func FuzzAlertCreate(f *testing.F) {
 	f.Add(`{"title": "x y z", "tlp": "amber", "recipients": "all"}`)
 	f.Add(`{"advisory_id": 3, "recipients": "affected"}`)
 	f.Add(`{"title": "x", "tlp": "TLP:RED", "recipients": "chosen", "org_ids": [1, 2, -3]}`)
 	f.Add(`{"tlp": " white ", "recipients": "all", "deadline": "2030-01-01T00:00:00Z", "org_ids": [5]}`)
 	f.Add(`{"tlp": "AMBER+STRICT", "recipients": "everyone"}`)
+	f.Add(`{"title": "x y z", "tlp": "red", "people": [4, 4, -1]}`)
+	f.Add(`{"tlp": "TLP:RED", "recipients": "all", "people": [2]}`)
+	f.Add(`{"tlp": "TLP:RED", "recipients": "chosen", "org_ids": [3], "people": [2]}`)
+	f.Add(`{"tlp": "green", "recipients": "all", "people": [2]}`)
 	f.Fuzz(func(t *testing.T, body string) {
 		var raw alertCreate
 		if err := decodeJSON(httptest.NewRequest(http.MethodPost, "/api/v1/alerts", strings.NewReader(body)), &raw); err != nil {
@@ -46,6 +51,13 @@ func FuzzAlertCreate(f *testing.F) {
 		case store.AudienceChosen:
 		default:
 			t.Errorf("accepted audience %q from %q", in.Audience, body)
+		}
+		if in.TLP == share.TLPRed {
+			if in.Audience != store.AudienceChosen || len(in.OrgIDs) != 0 || len(in.People) != len(raw.People) {
+				t.Errorf("RED alert addressed by organisations, or people lost: %+v from %q", in, body)
+			}
+		} else if len(in.People) != 0 {
+			t.Errorf("people kept for %s: %q", in.TLP, body)
 		}
 		if s, err := share.ParseTLP(in.TLP.String()); err != nil || s != in.TLP {
 			t.Errorf("label does not round-trip: %v %v", s, err)

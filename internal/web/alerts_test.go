@@ -2,8 +2,10 @@ package web_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -77,7 +79,10 @@ func TestAlertsAPI(t *testing.T) {
 			{"CSIRT: unknown field", req{method: "POST", path: "/api/v1/alerts", as: cert, body: `{"title": "x y z", "urgent": true}`}, 400, "unknown field"},
 			{"CSIRT: relabel AMBER as CLEAR", req{method: "POST", path: "/api/v1/alerts", as: cert, body: `{"advisory_id": ` + itoa(amberB) + `, "tlp": "CLEAR"}`}, 400, "looser"},
 			{"CSIRT: unknown advisory", req{method: "POST", path: "/api/v1/alerts", as: cert, body: `{"advisory_id": 987654}`}, 400, "no such advisory"},
-			{"CSIRT: chosen member", req{method: "POST", path: "/api/v1/alerts", as: cert, body: `{"title": "For A", "tlp": "TLP:RED", "recipients": "chosen", "org_ids": [` + itoa(w.a.ID) + `]}`}, 201, `"TLP:RED"`},
+			{"CSIRT: chosen member", req{method: "POST", path: "/api/v1/alerts", as: cert, body: `{"title": "For A", "tlp": "TLP:GREEN", "recipients": "chosen", "org_ids": [` + itoa(w.a.ID) + `]}`}, 201, `"TLP:GREEN"`},
+			{"CSIRT: RED to an organisation", req{method: "POST", path: "/api/v1/alerts", as: cert, body: `{"title": "For A", "tlp": "TLP:RED", "recipients": "chosen", "org_ids": [` + itoa(w.a.ID) + `]}`}, 400, "org_ids: a TLP:RED alert is addressed to the people it names"},
+			{"CSIRT: RED to nobody", req{method: "POST", path: "/api/v1/alerts", as: cert, body: `{"title": "For A", "tlp": "TLP:RED"}`}, 400, "people: a TLP:RED alert goes to named people only"},
+			{"CSIRT: AMBER naming people", req{method: "POST", path: "/api/v1/alerts", as: cert, body: `{"title": "For A", "tlp": "AMBER", "recipients": "all", "people": [` + itoa(w.aAdmin.user.ID) + `]}`}, 400, "people: only a TLP:RED alert names people"},
 			{"member admin may not publish", req{method: "POST", path: "/api/v1/alerts", token: w.aToken, body: `{"title": "x y z", "tlp": "amber", "recipients": "all"}`}, 403, "only the CSIRT"},
 			{"A reads the shared alert", req{method: "GET", path: "/api/v1/alerts/" + itoa(both.ID), token: w.aToken}, 200, `"status": "pending"`},
 			{"A's view hides other recipients", req{method: "GET", path: "/api/v1/alerts/" + itoa(both.ID), token: w.aToken}, 200, `"ack"`},
@@ -192,6 +197,107 @@ func TestAlertsPages(t *testing.T) {
 		if !strings.Contains(page.body, "Alaris from the form") || !strings.Contains(page.body, "St. Anna Hospital") ||
 			!strings.Contains(page.body, "Klinikum Nord") || !strings.Contains(page.body, "act by "+strings.Replace(deadline, "T", " ", 1)) {
 			t.Errorf("published alert page: %.3000s", page.body)
+		}
+	})
+}
+
+// TestAlertsRedNamedPeople drives TLP:RED through the API and the compose
+// form: the alert goes to A's admin by name; A's viewer (the second user of
+// the same organisation) gets 404 on the page and the API and does not see
+// it in the inbox; an API token, even the named admin's, is a machine
+// channel and gets 404 too.
+func TestAlertsRedNamedPeople(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		cert := &w.csirtAdmin
+		named, other := &w.aAdmin, &w.aViewer
+		nurse := access.User{OrgID: w.a.ID, Email: "nurse@anna.example", Role: access.RoleReporter, PasswordHash: "x"}
+		if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.CreateUser(ctx, access.System, &nurse) }); err != nil {
+			t.Fatal(err)
+		}
+		writer := w.session(nurse) // a third user of A who may answer alerts
+
+		// The picker lists the members' and the CSIRT's users, by organisation; members may not list them.
+		r := w.do(req{method: "GET", path: "/api/v1/alerts/people", as: cert})
+		var groups struct{ Groups []store.PeopleGroup }
+		if err := json.Unmarshal([]byte(r.body), &groups); err != nil || r.status != 200 {
+			t.Fatalf("people picker: %d %v %.600s", r.status, err, r.body)
+		}
+		var anna []string
+		for _, g := range groups.Groups {
+			if g.OrgID == w.a.ID {
+				for _, p := range g.People {
+					anna = append(anna, p.Email)
+				}
+			}
+		}
+		if !slices.Equal(anna, []string{"admin@anna.example", "nurse@anna.example", "viewer@anna.example"}) {
+			t.Errorf("A's people in the picker: %v", anna)
+		}
+		if r := w.do(req{method: "GET", path: "/api/v1/alerts/people", token: w.aToken}); r.status != http.StatusForbidden {
+			t.Errorf("a member listed the people: %d", r.status)
+		}
+
+		// API.
+		r = w.do(req{method: "POST", path: "/api/v1/alerts", as: cert, body: `{"title": "Red by API", "tlp": "TLP:RED", "people": [` + itoa(named.user.ID) + `]}`})
+		api := decodeAlert(t, r)
+		if r.status != http.StatusCreated || len(api.Recipients) != 1 || api.Recipients[0].OrgID != w.a.ID || len(api.People) != 1 || api.People[0].ID != named.user.ID {
+			t.Fatalf("RED alert by API: %d %+v", r.status, api)
+		}
+		// The compose form: the recipients radio stays checked (no JavaScript) and is ignored for RED.
+		r = w.do(req{method: "POST", path: "/alerts", as: cert, body: form(cert, "title", "Red by form", "tlp", "TLP:RED", "recipients", "all",
+			"people", itoa(named.user.ID))})
+		loc := r.header.Get("Location")
+		if r.status != http.StatusSeeOther || !strings.Contains(loc, "named+people") {
+			t.Fatalf("RED alert by form: %d %q %.500s", r.status, loc, r.body)
+		}
+		u, _ := url.Parse(loc)
+		formID := int64(0)
+		if _, err := fmt.Sscanf(u.Path, "/alerts/%d", &formID); err != nil {
+			t.Fatal(err)
+		}
+		page := w.do(req{method: "GET", path: u.Path, as: cert})
+		if !strings.Contains(page.body, "Named people (TLP:RED)") || !strings.Contains(page.body, "admin@anna.example") || strings.Contains(page.body, "Klinikum Nord") {
+			t.Errorf("CSIRT page of the RED alert: %.3000s", page.body)
+		}
+		r = w.do(req{method: "POST", path: "/alerts", as: cert, body: form(cert, "title", "Red to nobody", "tlp", "TLP:RED", "recipients", "all")})
+		if r.status != http.StatusBadRequest || !strings.Contains(r.body, "people: a TLP:RED alert goes to named people only") || !strings.Contains(r.body, "Red to nobody") {
+			t.Errorf("RED form without people: %d %.800s", r.status, r.body)
+		}
+		compose := w.do(req{method: "GET", path: "/alerts/new", as: cert})
+		if !strings.Contains(compose.body, `data-tlp-show="red"`) || !strings.Contains(compose.body, `<legend>St. Anna Hospital</legend>`) ||
+			!strings.Contains(compose.body, `name="people" value="`+itoa(named.user.ID)+`"`) {
+			t.Errorf("compose form lacks the people picker: %.4000s", compose.body)
+		}
+
+		for _, id := range []int64{api.ID, formID} {
+			for _, tt := range []struct {
+				name   string
+				r      req
+				status int
+			}{
+				{"named admin, page", req{method: "GET", path: "/alerts/" + itoa(id), as: named}, 200},
+				{"named admin, API with the session", req{method: "GET", path: "/api/v1/alerts/" + itoa(id), as: named}, 200},
+				{"second user of A, page", req{method: "GET", path: "/alerts/" + itoa(id), as: other}, 404},
+				{"second user of A, API", req{method: "GET", path: "/api/v1/alerts/" + itoa(id), as: other}, 404},
+				{"named admin's API token", req{method: "GET", path: "/api/v1/alerts/" + itoa(id), token: w.aToken}, 404},
+				{"B", req{method: "GET", path: "/alerts/" + itoa(id), as: &w.bAdmin}, 404},
+				{"unnamed reporter of A, API", req{method: "GET", path: "/api/v1/alerts/" + itoa(id), as: &writer}, 404},
+				{"unnamed reporter of A answers", req{method: "POST", path: "/alerts/" + itoa(id) + "/ack", as: &writer, body: form(&writer, "status", "done")}, 404},
+				{"named admin answers", req{method: "POST", path: "/alerts/" + itoa(id) + "/ack", as: named, body: form(named, "status", "in_progress")}, 303},
+			} {
+				if r := w.do(tt.r); r.status != tt.status {
+					t.Errorf("alert %d, %s: %d, want %d: %.300s", id, tt.name, r.status, tt.status, r.body)
+				}
+			}
+		}
+		for _, a := range []*actor{other, &writer} {
+			if inbox := w.do(req{method: "GET", path: "/alerts", as: a}); inbox.status != 200 || strings.Contains(inbox.body, "Red by") {
+				t.Errorf("%s's inbox lists a RED alert: %d %.2000s", a.user.Email, inbox.status, inbox.body)
+			}
+		}
+		if mine := w.do(req{method: "GET", path: "/alerts", as: named}); !strings.Contains(mine.body, "Red by API") || !strings.Contains(mine.body, "Red by form") {
+			t.Errorf("the named admin's inbox: %.2000s", mine.body)
 		}
 	})
 }

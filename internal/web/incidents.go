@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -25,9 +26,10 @@ func (s *Server) registerIncidentRoutes() {
 	api := func(rt Route, h handlerFunc) { rt.API = true; s.handle(rt, h) }
 	const in = "/api/v1/incidents/{incident}"
 	api(Route{Method: get, Path: "/api/v1/incidents", Auth: User, Act: read, Summary: "Incidents of the caller's organisation, newest first (?status, ?open=1, ?regime=nis2|gdpr|mdr, ?at_risk=1, ?before=ID, ?limit=N)", Resp: "IncidentPage"}, s.apiIncidents)
-	api(Route{Method: post, Path: "/api/v1/incidents", Auth: User, Act: write, Summary: "Report an incident; its regulatory obligations are computed at once", Body: "IncidentInput", Resp: "Incident"}, s.apiIncidentCreate)
+	api(Route{Method: post, Path: "/api/v1/incidents", Auth: User, Act: write, Summary: "Report an incident; its regulatory obligations are computed at once. A TLP:RED incident shared with the CSIRT (a NIS2 report shares it at once) must name in red_people the CSIRT users who may read it", Body: "IncidentInput", Resp: "Incident"}, s.apiIncidentCreate)
+	api(Route{Method: get, Path: "/api/v1/incidents/csirt-people", Auth: User, Act: read, Summary: "The CSIRT's active users, whom a TLP:RED incident may name in red_people", Resp: "PersonList"}, s.apiCSIRTPeople)
 	api(Route{Method: get, Path: in, Auth: User, Act: read, Summary: "One incident with obligations, timeline, tasks, observables and comments", Resp: "Incident"}, s.apiIncident)
-	api(Route{Method: patch, Path: in, Auth: User, Act: write, Summary: "Change fields of the record (merge); an assessment field reassesses the clocks", Body: "IncidentInput", Resp: "Incident"}, s.apiIncidentUpdate)
+	api(Route{Method: patch, Path: in, Auth: User, Act: write, Summary: "Change fields of the record (merge); an assessment field reassesses the clocks; red_people replaces the CSIRT users named for TLP:RED; a looser tlp is audited as a downgrade", Body: "IncidentInput", Resp: "Incident"}, s.apiIncidentUpdate)
 	api(Route{Method: put, Path: in + "/assessment", Auth: User, Act: write, Summary: "Replace the regulatory assessment; submitted reports stay submitted", Body: "Assessment", Resp: "Incident"}, s.apiIncidentReassess)
 	api(Route{Method: get, Path: in + "/obligations", Auth: User, Act: read, Summary: "Regulatory obligations (NIS2, GDPR, MDR) with due time and status as of now", Resp: "ObligationList"}, s.apiObligations)
 	api(Route{Method: post, Path: in + "/obligations/{stage}/submit", Auth: User, Act: write, Summary: "Record the submission of a report; {stage} is regime.stage, e.g. gdpr.notification. A late GDPR notification needs late_reason", Body: "Submission", Resp: "Obligation"}, s.apiSubmit)
@@ -98,8 +100,14 @@ func init() {
 	schemas["ObservableList"] = obj(nil, map[string]any{"observables": arr(ref("Observable"))})
 	schemas["Comment"] = comment
 	schemas["CommentList"] = obj(nil, map[string]any{"comments": arr(ref("Comment"))})
-	schemas["IncidentInput"] = obj([]string{"title", "aware_at"}, record)
+	input := map[string]any{"red_people": map[string]any{"type": "array", "items": integer, "description": "CSIRT users (ids) who may read the incident while it is TLP:RED and shared"}}
+	for k, v := range record {
+		input[k] = v
+	}
+	full["red_people"] = arr(ref("Person"))
+	schemas["IncidentInput"] = obj([]string{"title", "aware_at"}, input)
 	schemas["Incident"] = obj(nil, full)
+	schemas["PersonList"] = obj(nil, map[string]any{"people": arr(ref("Person"))})
 	schemas["IncidentPage"] = obj(nil, map[string]any{"incidents": arr(ref("Incident")), "next": integer})
 	schemas["Submission"] = obj(nil, map[string]any{"late_reason": str, "report": map[string]any{"type": "object", "description": "the report as sent, if edited; default: the pre-filled report"}})
 	schemas["Transition"] = obj([]string{"status"}, map[string]any{"status": str, "outcome": map[string]any{"type": "string", "enum": []string{"", "resolved", "false_positive", "duplicate"}}})
@@ -183,6 +191,9 @@ type incidentInput struct {
 	DeviceIDs          []int64                      `json:"device_ids"`
 	TLP                incident.TLP                 `json:"tlp"`
 	Assessment         *incident.Assessment         `json:"assessment"`
+	// RedPeople names the CSIRT users who may read the incident at
+	// TLP:RED; nil (absent) keeps the current names.
+	RedPeople *[]int64 `json:"red_people"`
 }
 
 func inputOf(in *incident.Incident) incidentInput {
@@ -282,10 +293,14 @@ func (s *Server) apiIncidentCreate(w http.ResponseWriter, r *http.Request, p acc
 	if v.Assessment != nil {
 		a = *v.Assessment
 	}
+	var people []int64
+	if v.RedPeople != nil {
+		people = *v.RedPeople
+	}
 	var rec store.Incident
 	err := s.db.InTx(r.Context(), func(tx *store.Tx) error {
 		var err error
-		rec, err = tx.CreateIncident(r.Context(), p, &in, a)
+		rec, err = tx.CreateIncident(r.Context(), p, &in, a, people...)
 		return err
 	})
 	if err != nil {
@@ -340,21 +355,57 @@ func (s *Server) apiIncidentUpdate(w http.ResponseWriter, r *http.Request, p acc
 	if err != nil {
 		return err
 	}
-	return s.update(w, r, p, http.StatusOK, func(tx *store.Tx, id int64) error {
-		_, err := tx.UpdateIncident(r.Context(), p, id, func(in *incident.Incident, a *incident.Assessment) error {
-			v := inputOf(in)
-			v.Assessment = a
-			if err := decodeJSONBytes(body, &v); err != nil {
-				return err
-			}
-			v.apply(in)
-			if v.Assessment != nil {
-				*a = *v.Assessment
-			}
-			return nil
-		})
+	var probe incidentInput
+	if err := decodeJSONBytes(body, &probe); err != nil {
 		return err
+	}
+	return s.update(w, r, p, http.StatusOK, func(tx *store.Tx, id int64) error {
+		return updateNaming(r.Context(), tx, p, id, probe.RedPeople, func() error {
+			_, err := tx.UpdateIncident(r.Context(), p, id, func(in *incident.Incident, a *incident.Assessment) error {
+				v := inputOf(in)
+				v.Assessment = a
+				if err := decodeJSONBytes(body, &v); err != nil {
+					return err
+				}
+				v.apply(in)
+				if v.Assessment != nil {
+					*a = *v.Assessment
+				}
+				return nil
+			})
+			return err
+		})
 	})
+}
+
+// updateNaming runs update together with a change of the named CSIRT
+// people (nil: none): names are added before the update and removed after
+// it, so that relabelling a shared incident RED with its first names, or
+// downgrading it while dropping them, passes the store's check that a
+// shared RED incident names someone at every step.
+func updateNaming(ctx context.Context, tx *store.Tx, p access.Principal, id int64, people *[]int64, update func() error) error {
+	if people != nil && len(*people) > 0 {
+		if _, err := tx.SetRedPeople(ctx, p, id, *people); err != nil {
+			return err
+		}
+	}
+	if err := update(); err != nil {
+		return err
+	}
+	if people != nil && len(*people) == 0 {
+		_, err := tx.SetRedPeople(ctx, p, id, nil)
+		return err
+	}
+	return nil
+}
+
+func (s *Server) apiCSIRTPeople(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	people, err := s.db.CSIRTPeople(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"people": people})
+	return nil
 }
 
 // readBody reads a JSON body whole, for merge updates that decode it onto

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"html/template"
@@ -26,7 +27,7 @@ func (s *Server) registerCSIRTIncidentRoutes() {
 	read, write, analyse := access.ActRead, access.ActWrite, access.ActAnalyse
 	api := func(rt Route, h handlerFunc) { rt.API = true; s.handle(rt, h) }
 	const ci = "/api/v1/csirt/incidents/{incident}"
-	api(Route{Method: post, Path: "/api/v1/incidents/{incident}/share", Auth: User, Act: write, Summary: "Share the incident with the CSIRT (NIS2-reportable incidents are shared automatically); cannot be withdrawn", Resp: "Incident"}, s.apiIncidentShare)
+	api(Route{Method: post, Path: "/api/v1/incidents/{incident}/share", Auth: User, Act: write, Summary: "Share the incident with the CSIRT (NIS2-reportable incidents are shared automatically); cannot be withdrawn. A TLP:RED incident names the CSIRT users who may read it (red_people, or named before)", Body: "IncidentShare", Resp: "Incident"}, s.apiIncidentShare)
 	api(Route{Method: get, Path: "/api/v1/csirt/incidents", Auth: User, Act: read, Summary: "CSIRT: the sector queue of shared incidents, newest first (?org=ID, ?status, ?open=1, ?rsit_class, ?at_risk=1, ?duplicates=1, ?before=ID, ?limit=N)", Resp: "CSIRTIncidentPage"}, s.apiCSIRTIncidents)
 	api(Route{Method: get, Path: ci, Auth: User, Act: read, Summary: "CSIRT: one shared incident with advice, links and related candidates", Resp: "CSIRTIncident"}, s.apiCSIRTIncident)
 	api(Route{Method: post, Path: ci + "/request-report", Auth: User, Act: analyse, Summary: "CSIRT: request a NIS2 intermediate report (Art. 23(4)(c)) due at due_at", Body: "ReportRequest", Resp: "Incident"}, s.apiCSIRTRequestReport)
@@ -54,6 +55,7 @@ func init() {
 	schemas["CSIRTIncident"] = obj(nil, map[string]any{"incident": ref("Incident"), "org_name": str,
 		"candidates": arr(obj(nil, map[string]any{"id": integer, "org_id": integer, "org_name": str, "title": str, "reasons": arr(str)}))})
 	schemas["CSIRTIncidentPage"] = obj(nil, map[string]any{"incidents": arr(obj(nil, map[string]any{"incident": ref("Incident"), "org_name": str})), "next": integer})
+	schemas["IncidentShare"] = obj(nil, map[string]any{"red_people": map[string]any{"type": "array", "items": integer, "description": "CSIRT users (ids) who may read a TLP:RED incident; replaces the names given before"}})
 	schemas["ReportRequest"] = obj([]string{"due_at"}, map[string]any{"due_at": when})
 	schemas["AdviceInput"] = obj([]string{"text"}, map[string]any{"text": str})
 	schemas["LinkInput"] = obj([]string{"related_id"}, map[string]any{"related_id": integer, "reason": str})
@@ -107,10 +109,29 @@ func csirtFilter(q url.Values, now time.Time) (store.CSIRTFilter, error) {
 }
 
 func (s *Server) apiIncidentShare(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	var in struct {
+		RedPeople *[]int64 `json:"red_people"`
+	}
+	if r.ContentLength != 0 { // the body is optional
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+	}
 	return s.update(w, r, p, http.StatusOK, func(tx *store.Tx, id int64) error {
-		_, err := tx.ShareIncident(r.Context(), p, id)
-		return err
+		return shareNaming(r.Context(), tx, p, id, in.RedPeople)
 	})
+}
+
+// shareNaming shares an incident with the CSIRT, naming first, when people
+// is set, the CSIRT users who may read it at TLP:RED.
+func shareNaming(ctx context.Context, tx *store.Tx, p access.Principal, id int64, people *[]int64) error {
+	if people != nil {
+		if _, err := tx.SetRedPeople(ctx, p, id, *people); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ShareIncident(ctx, p, id)
+	return err
 }
 
 func (s *Server) apiCSIRTIncidents(w http.ResponseWriter, r *http.Request, p access.Principal) error {
@@ -316,6 +337,7 @@ type csirtIncidentData struct {
 	V        csirtView
 	Open     []obligationView
 	CanWrite bool
+	Files    csirtFilesView // the "csirt_incident_files" section (incidents_attachments_csirt.go)
 }
 
 func (s *Server) csirtIncidentPage(w http.ResponseWriter, r *http.Request, p access.Principal) error {
@@ -328,6 +350,9 @@ func (s *Server) renderCSIRTIncident(w http.ResponseWriter, r *http.Request, p a
 		return err
 	}
 	d := csirtIncidentData{V: v, CanWrite: p.Role.AtLeast(access.RoleAnalyst)}
+	if d.Files, err = s.csirtFiles(r.Context(), p, v.Incident.ID); err != nil {
+		return err
+	}
 	for _, o := range v.Incident.Obligations {
 		if o.Status != incident.ObligationNotApplicable {
 			d.Open = append(d.Open, viewObligation(o, s.now()))
@@ -410,8 +435,11 @@ func (s *Server) csirtMerge(w http.ResponseWriter, r *http.Request, p access.Pri
 
 func (s *Server) incidentShare(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 	return s.pageWrite(w, r, p, "Shared with the CSIRT.", func(tx *store.Tx, id int64) error {
-		_, err := tx.ShareIncident(r.Context(), p, id)
-		return err
+		people, err := redPeopleForm(r.PostForm)
+		if err != nil {
+			return err
+		}
+		return shareNaming(r.Context(), tx, p, id, people)
 	})
 }
 

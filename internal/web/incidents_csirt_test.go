@@ -159,3 +159,118 @@ func TestCSIRTIncidentFlow(t *testing.T) {
 		}
 	})
 }
+
+// TestCSIRTRedIncidentNamedPeople drives a member's TLP:RED incident through
+// the API and the incident page: it names the CSIRT users who may read it;
+// the second CSIRT user gets 404 (API and page) and does not find it in the
+// queue; a RED share naming nobody is refused with the field named; a
+// downgrade from the edit form opens it to the whole CSIRT and is audited.
+func TestCSIRTRedIncidentNamedPeople(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		c1 := &w.csirtAdmin
+		analyst := access.User{OrgID: w.csirt.ID, Email: "analyst@cert.example", Role: access.RoleAnalyst, PasswordHash: "x"}
+		if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.CreateUser(ctx, access.System, &analyst) }); err != nil {
+			t.Fatal(err)
+		}
+		c2 := w.session(analyst)
+		id1, id2 := itoa(c1.user.ID), itoa(analyst.ID)
+
+		// Any member user may list whom to name: the CSIRT's users only.
+		r := w.do(req{method: http.MethodGet, path: "/api/v1/incidents/csirt-people", token: w.aViewerToken})
+		people := decode[struct{ People []store.Person }](t, r)
+		var emails []string
+		for _, p := range people.People {
+			emails = append(emails, p.Email)
+		}
+		if r.status != http.StatusOK || strings.Join(emails, " ") != "admin@cert.example analyst@cert.example" {
+			t.Fatalf("CSIRT people: %d %v", r.status, emails)
+		}
+
+		// API: a NIS2-significant RED incident is shared at once, so it must name someone.
+		aware := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
+		body := `{"title":"Ransomware, RED","aware_at":"` + aware + `","tlp":"TLP:RED","assessment":{"severe_operational_disruption":true}`
+		if r := w.do(req{method: http.MethodPost, path: "/api/v1/incidents", token: w.aToken, body: body + `}`}); r.status != http.StatusBadRequest ||
+			!strings.Contains(r.body, "red_people: a TLP:RED incident shared with the CSIRT must name at least one active CSIRT user") {
+			t.Fatalf("RED without people: %d %s", r.status, r.body)
+		}
+		r = w.do(req{method: http.MethodPost, path: "/api/v1/incidents", token: w.aToken, body: body + `,"red_people":[` + id1 + `]}`})
+		red := decode[struct {
+			ID        int64          `json:"id"`
+			Shared    bool           `json:"shared_with_csirt"`
+			RedPeople []store.Person `json:"red_people"`
+		}](t, r)
+		if r.status != http.StatusCreated || !red.Shared || len(red.RedPeople) != 1 || red.RedPeople[0].ID != c1.user.ID {
+			t.Fatalf("RED naming c1: %d %s", r.status, r.body)
+		}
+		ci, pg := "/api/v1/csirt/incidents/"+itoa(red.ID), "/csirt/incidents/"+itoa(red.ID)
+		for _, tt := range []struct {
+			name   string
+			r      req
+			status int
+			want   string
+		}{
+			{"c1, API", req{method: http.MethodGet, path: ci, as: c1}, 200, "Ransomware, RED"},
+			{"c1, page", req{method: http.MethodGet, path: pg, as: c1}, 200, "TLP:RED — the member named who at the CSIRT may read this incident: admin@cert.example"},
+			{"c1's queue", req{method: http.MethodGet, path: "/csirt/incidents", as: c1}, 200, "Ransomware, RED"},
+			{"c2, API", req{method: http.MethodGet, path: ci, as: &c2}, 404, ""},
+			{"c2, page", req{method: http.MethodGet, path: pg, as: &c2}, 404, ""},
+			{"c2 advises", req{method: http.MethodPost, path: ci + "/advice", as: &c2, body: `{"text":"x"}`}, 404, ""},
+			{"A's viewer reads A's incident", req{method: http.MethodGet, path: "/incidents/" + itoa(red.ID), as: &w.aViewer}, 200, "Only these CSIRT users may read it once shared:\n    admin@cert.example"},
+		} {
+			if r := w.do(tt.r); r.status != tt.status || !strings.Contains(r.body, tt.want) {
+				t.Errorf("%s: %d, want %d with %q: %.400s", tt.name, r.status, tt.status, tt.want, r.body)
+			}
+		}
+		if q := w.do(req{method: http.MethodGet, path: "/csirt/incidents", as: &c2}); q.status != 200 || strings.Contains(q.body, "Ransomware, RED") {
+			t.Errorf("c2's queue lists the RED incident: %d", q.status)
+		}
+
+		// The page: sharing an unshared RED incident needs a name.
+		r = w.do(req{method: http.MethodPost, path: "/api/v1/incidents", token: w.aToken, body: `{"title":"Insider, RED","aware_at":"` + aware + `","tlp":"TLP:RED"}`})
+		quiet := decode[struct {
+			ID int64 `json:"id"`
+		}](t, r).ID
+		page := w.do(req{method: http.MethodGet, path: "/incidents/" + itoa(quiet), as: &w.aAdmin})
+		if !strings.Contains(page.body, `name="red_people" value="`+id2+`"`) || !strings.Contains(page.body, "nobody named yet") {
+			t.Fatalf("share form without the CSIRT people picker: %.4000s", page.body)
+		}
+		share := "/incidents/" + itoa(quiet) + "/share"
+		if r := w.do(req{method: http.MethodPost, path: share, as: &w.aAdmin, body: form(&w.aAdmin, "red_people_form", "1")}); r.status != http.StatusBadRequest ||
+			!strings.Contains(r.body, "red_people: a TLP:RED incident shared with the CSIRT must name") {
+			t.Fatalf("RED share naming nobody: %d %.500s", r.status, r.body)
+		}
+		if r := w.do(req{method: http.MethodPost, path: share, as: &w.aAdmin, body: form(&w.aAdmin, "red_people_form", "1", "red_people", id2)}); r.status != http.StatusSeeOther {
+			t.Fatalf("RED share naming c2: %d %.500s", r.status, r.body)
+		}
+		qi := "/api/v1/csirt/incidents/" + itoa(quiet)
+		if r := w.do(req{method: http.MethodGet, path: qi, as: &c2}); r.status != 200 {
+			t.Errorf("named c2: %d", r.status)
+		}
+		if r := w.do(req{method: http.MethodGet, path: qi, as: c1}); r.status != 404 {
+			t.Errorf("unnamed c1: %d", r.status)
+		}
+		// The edit form downgrades it to AMBER: the whole CSIRT reads it, and the log says so.
+		if r := w.do(req{method: http.MethodPost, path: "/incidents/" + itoa(quiet) + "/edit", as: &w.aAdmin,
+			body: form(&w.aAdmin, "tlp", "TLP:AMBER", "red_people_form", "1", "red_people", id2)}); r.status != http.StatusSeeOther {
+			t.Fatalf("downgrade: %d %.500s", r.status, r.body)
+		}
+		if r := w.do(req{method: http.MethodGet, path: qi, as: c1}); r.status != 200 {
+			t.Errorf("c1 after the downgrade: %d", r.status)
+		}
+		entries, err := db.ListAudit(ctx, access.System, store.AuditFilter{OrgID: w.a.ID, Limit: 5})
+		if err != nil || entries[0].Action != "incident.tlp_downgrade" || !strings.Contains(entries[0].Summary, `"TLP:RED"`) || !strings.Contains(entries[0].Summary, `"TLP:AMBER"`) {
+			t.Errorf("downgrade audit: %+v %v", entries, err)
+		}
+		// The API relabels it RED for c1 alone, in one request.
+		if r := w.do(req{method: http.MethodPatch, path: "/api/v1/incidents/" + itoa(quiet), token: w.aToken, body: `{"tlp":"TLP:RED","red_people":[` + id1 + `]}`}); r.status != 200 {
+			t.Fatalf("relabel RED for c1: %d %s", r.status, r.body)
+		}
+		if r := w.do(req{method: http.MethodGet, path: qi, as: &c2}); r.status != 404 {
+			t.Errorf("c2 after c1 alone was named: %d", r.status)
+		}
+		if r := w.do(req{method: http.MethodGet, path: qi, as: c1}); r.status != 200 {
+			t.Errorf("c1 after being named: %d", r.status)
+		}
+	})
+}

@@ -1,12 +1,15 @@
 package web
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aceso-health/aceso"
+	"github.com/aceso-health/aceso/internal/share"
 )
 
 // FuzzParseWizard feeds arbitrary form bodies to the new-incident form
@@ -111,4 +114,63 @@ func TestCountdown(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzRedPeopleForm feeds arbitrary form bodies to the CSIRT people picker
+// of the incident page and to the alert compose form: no panic; an error
+// is EINVALID and names its field; without the picker's marker nothing is
+// named; every accepted id is a positive user id from the form; and the
+// compose form keeps people only at TLP:RED, recipients only otherwise.
+func FuzzRedPeopleForm(f *testing.F) {
+	f.Add("red_people_form=1&red_people=3&red_people=4")
+	f.Add("red_people_form=1")
+	f.Add("red_people=3")
+	f.Add("red_people_form=1&red_people=-2&red_people=x")
+	f.Add("title=x&tlp=TLP:RED&recipients=all&org_ids=2&people=5")
+	f.Add("title=x&tlp=amber&recipients=chosen&org_ids=2&people=5")
+	f.Add("title=x&tlp=red&people=%2B7&people=+8")
+	f.Fuzz(func(t *testing.T, body string) {
+		form, err := url.ParseQuery(body)
+		if err != nil {
+			return
+		}
+		ids, err := redPeopleForm(form)
+		if err != nil {
+			if aceso.ErrorCode(err) != aceso.EINVALID || !strings.HasPrefix(aceso.ErrorMessage(err), "red_people: ") {
+				t.Fatalf("error %v is not EINVALID naming red_people", err)
+			}
+		} else if (ids == nil) != (form.Get("red_people_form") == "") {
+			t.Fatalf("picker marker %q gave %v", form.Get("red_people_form"), ids)
+		} else if ids != nil {
+			if len(*ids) != len(form["red_people"]) {
+				t.Fatalf("%d ids from %d values", len(*ids), len(form["red_people"]))
+			}
+			for _, id := range *ids {
+				if id <= 0 {
+					t.Fatalf("accepted user id %d", id)
+				}
+			}
+		}
+		r := httptest.NewRequest(http.MethodPost, "/alerts", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		in, err := alertForm(r)
+		if err != nil {
+			if aceso.ErrorCode(err) != aceso.EINVALID {
+				t.Fatalf("compose form error %v is not EINVALID", err)
+			}
+			return
+		}
+		if l, err := share.ParseTLP(in.TLP); err == nil && l == share.TLPRed {
+			if in.Recipients != "" || in.OrgIDs != nil {
+				t.Fatalf("RED form kept recipients %q %v", in.Recipients, in.OrgIDs)
+			}
+		} else if in.People != nil {
+			t.Fatalf("%q form kept people %v", in.TLP, in.People)
+		}
+		for _, id := range in.People {
+			if id <= 0 {
+				t.Fatalf("accepted user id %d", id)
+			}
+		}
+	})
 }

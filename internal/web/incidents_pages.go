@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -215,20 +216,31 @@ func parseAssessment(f url.Values) (incident.Assessment, error) {
 }
 
 // formTime reads a datetime-local value ("2026-03-02T08:30") in loc, or an
-// RFC 3339 time.
+// RFC 3339 time. A time when loc's offset was not whole minutes (local mean
+// time, e.g. Berlin before 1893) is refused: no report format can write
+// that offset, so the time would not read back the same in loc.
 func formTime(v string, loc *time.Location) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, aceso.Errorf(aceso.EINVALID, "required")
 	}
+	t, ok := time.Time{}, false
 	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04"} {
-		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
-			return t.UTC(), nil
+		if x, err := time.ParseInLocation(layout, v, loc); err == nil {
+			t, ok = x, true
+			break
 		}
 	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t.UTC(), nil
+	if !ok {
+		x, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return time.Time{}, aceso.Errorf(aceso.EINVALID, "%q is not a date and time (YYYY-MM-DDTHH:MM)", v)
+		}
+		t = x
 	}
-	return time.Time{}, aceso.Errorf(aceso.EINVALID, "%q is not a date and time (YYYY-MM-DDTHH:MM)", v)
+	if _, off := t.In(loc).Zone(); off%60 != 0 {
+		return time.Time{}, aceso.Errorf(aceso.EINVALID, "%q: %s had no whole-minute UTC offset then; give a later time", v, loc)
+	}
+	return t.UTC(), nil
 }
 
 func splitList(s string) []string {
@@ -253,6 +265,34 @@ type incidentPageData struct {
 	// Shared maps "kind|value" of an observable to the TLP label it is
 	// shared under on the sector feeds (absent: not shared).
 	Shared map[string]string
+	// CSIRTPeople are whom the incident may name for TLP:RED, Labels the
+	// labels it may carry (for the edit form).
+	CSIRTPeople []store.Person
+	Labels      []incident.TLP
+}
+
+// Named reports whether the incident names CSIRT user id for TLP:RED.
+func (d incidentPageData) Named(id int64) bool {
+	return slices.ContainsFunc(d.In.RedPeople, func(p store.Person) bool { return p.ID == id })
+}
+
+// Red reports whether the incident is labelled TLP:RED.
+func (d incidentPageData) Red() bool { return d.In.TLP == incident.TLPRed }
+
+// redPeopleForm reads a form's CSIRT people picker: nil when the form has
+// none (marked by red_people_form), else the ids ticked (maybe none).
+func redPeopleForm(f url.Values) (*[]int64, error) {
+	if f.Get("red_people_form") == "" {
+		return nil, nil
+	}
+	ids, err := formUserIDs(f, "red_people")
+	if err != nil {
+		return nil, err
+	}
+	if ids == nil {
+		ids = []int64{}
+	}
+	return &ids, nil
 }
 
 func (s *Server) incidentPage(w http.ResponseWriter, r *http.Request, p access.Principal) error {
@@ -266,7 +306,13 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, p access
 	}
 	now := s.now()
 	d := incidentPageData{In: rec, CanWrite: canWrite(p),
-		Kinds: []string{incident.KindIP, incident.KindDomain, incident.KindURL, incident.KindHash, incident.KindEmail, incident.KindFilename}}
+		Kinds:  []string{incident.KindIP, incident.KindDomain, incident.KindURL, incident.KindHash, incident.KindEmail, incident.KindFilename},
+		Labels: []incident.TLP{incident.TLPClear, incident.TLPGreen, incident.TLPAmber, incident.TLPAmberStrict, incident.TLPRed}}
+	if d.CanWrite {
+		if d.CSIRTPeople, err = s.db.CSIRTPeople(r.Context(), p); err != nil {
+			return err
+		}
+	}
 	for _, o := range rec.Obligations {
 		v := viewObligation(o, now)
 		if o.Status == incident.ObligationNotApplicable {
@@ -355,30 +401,43 @@ func (s *Server) incidentReassess(w http.ResponseWriter, r *http.Request, p acce
 
 // incidentEdit saves the facts a report needs that the wizard does not
 // ask: description, severity, the Art. 23(4)(a) answers, root cause,
-// mitigation and the GDPR contact point.
+// mitigation and the GDPR contact point; and the TLP label with the CSIRT
+// users a TLP:RED incident names.
 func (s *Server) incidentEdit(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 	return s.pageWrite(w, r, p, "Record updated.", func(tx *store.Tx, id int64) error {
 		f := r.PostForm
-		_, err := tx.UpdateIncident(r.Context(), p, id, func(in *incident.Incident, _ *incident.Assessment) error {
-			get := func(k string, cur string) string {
-				if _, ok := f[k]; !ok {
-					return cur
-				}
-				return strings.TrimSpace(f.Get(k))
-			}
-			in.Title = get("title", in.Title)
-			in.Description = get("description", in.Description)
-			in.Severity = incident.Severity(get("severity", string(in.Severity)))
-			in.SuspectedMalicious = incident.Tristate(get("suspected_malicious", string(in.SuspectedMalicious)))
-			in.CrossBorder = incident.Tristate(get("cross_border", string(in.CrossBorder)))
-			in.PatientSafety = incident.PatientSafety(get("patient_safety", string(in.PatientSafety)))
-			in.RootCause = get("root_cause", in.RootCause)
-			in.Mitigation = get("mitigation", in.Mitigation)
-			in.ContactPoint = get("contact_point", in.ContactPoint)
-			return nil
+		people, err := redPeopleForm(f)
+		if err != nil {
+			return err
+		}
+		return updateNaming(r.Context(), tx, p, id, people, func() error {
+			return editRecord(r.Context(), tx, p, id, f)
 		})
-		return err
 	})
+}
+
+// editRecord applies the edit form's fields present in f.
+func editRecord(ctx context.Context, tx *store.Tx, p access.Principal, id int64, f url.Values) error {
+	_, err := tx.UpdateIncident(ctx, p, id, func(in *incident.Incident, _ *incident.Assessment) error {
+		get := func(k string, cur string) string {
+			if _, ok := f[k]; !ok {
+				return cur
+			}
+			return strings.TrimSpace(f.Get(k))
+		}
+		in.Title = get("title", in.Title)
+		in.Description = get("description", in.Description)
+		in.Severity = incident.Severity(get("severity", string(in.Severity)))
+		in.SuspectedMalicious = incident.Tristate(get("suspected_malicious", string(in.SuspectedMalicious)))
+		in.CrossBorder = incident.Tristate(get("cross_border", string(in.CrossBorder)))
+		in.PatientSafety = incident.PatientSafety(get("patient_safety", string(in.PatientSafety)))
+		in.RootCause = get("root_cause", in.RootCause)
+		in.Mitigation = get("mitigation", in.Mitigation)
+		in.ContactPoint = get("contact_point", in.ContactPoint)
+		in.TLP = incident.TLP(get("tlp", string(in.TLP)))
+		return nil
+	})
+	return err
 }
 
 func (s *Server) incidentTaskAdd(w http.ResponseWriter, r *http.Request, p access.Principal) error {
