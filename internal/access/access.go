@@ -68,13 +68,27 @@ func (r Role) Valid() bool { return r.rank() > 0 }
 func (r Role) AtLeast(min Role) bool { return r.rank() >= min.rank() && r.rank() > 0 }
 
 // Org is an organisation: the CSIRT, a member hospital, a supplier or an authority.
+//
+// ClientOf names the organisation that serves this one, where the
+// deployment models it (a clinic run by a hospital group, a member served by
+// a regional IT provider): TLP:AMBER addressed to the serving organisation
+// reaches its clients too. Members and suppliers are in addition implicitly
+// clients of the sector CSIRT (see ImplicitClientOfCSIRT), which is never
+// stored here.
 type Org struct {
 	ID          int64     `json:"id"`
 	Name        string    `json:"name"`
 	Kind        OrgKind   `json:"kind"`
 	RequireTOTP bool      `json:"require_totp"`
+	ClientOf    *int64    `json:"client_of"`
 	CreatedAt   time.Time `json:"created_at"`
 }
+
+// ImplicitClientOfCSIRT reports whether organisations of kind k are clients
+// of the sector CSIRT without saying so: the CSIRT serves its constituency,
+// the member hospitals and the suppliers it coordinates with. Authorities
+// are not served by it (they may be made clients explicitly).
+func (k OrgKind) ImplicitClientOfCSIRT() bool { return k == KindMember || k == KindSupplier }
 
 // Validate checks an organisation before it is stored.
 func (o *Org) Validate() error {
@@ -83,6 +97,43 @@ func (o *Org) Validate() error {
 	}
 	if !o.Kind.Valid() {
 		return aceso.Errorf(aceso.EINVALID, "organisation kind %q is not one of csirt, member, supplier, authority", o.Kind)
+	}
+	return nil
+}
+
+// ValidateClientOf checks that o may become a client of parent (nil: o is
+// served by no one). hasClients says whether other organisations are
+// clients of o already. The rules:
+//
+//   - an organisation is not its own client, and the CSIRT is nobody's
+//     client (it serves the sector; making it a client would hand every
+//     AMBER object addressed to some organisation to the CSIRT's clients,
+//     i.e. to the whole constituency);
+//   - no cycles (A a client of B, B a client of A);
+//   - one level only: the serving organisation is not itself a client, and
+//     an organisation that serves clients does not become one. TLP:AMBER
+//     allows a recipient to share with its clients, not with its clients'
+//     clients, so a chain would need the TLP rule to stop after one hop in
+//     some places and not others; with one level, "who gets an AMBER object
+//     addressed to P" is P and the organisations whose client_of is P, read
+//     off one column.
+//
+// That the parent exists is the store's check.
+func ValidateClientOf(o Org, parent *Org, hasClients bool) error {
+	if parent == nil {
+		return nil
+	}
+	switch {
+	case parent.ID == o.ID:
+		return aceso.Errorf(aceso.EINVALID, "client_of: an organisation cannot be its own client")
+	case o.Kind == KindCSIRT:
+		return aceso.Errorf(aceso.EINVALID, "client_of: the CSIRT serves the sector and cannot be a client")
+	case parent.ClientOf != nil && *parent.ClientOf == o.ID:
+		return aceso.Errorf(aceso.EINVALID, "client_of: %s is a client of %s already; the reverse would be a cycle", parent.Name, o.Name)
+	case parent.ClientOf != nil:
+		return aceso.Errorf(aceso.EINVALID, "client_of: %s is itself a client of another organisation; clients are one level deep", parent.Name)
+	case hasClients:
+		return aceso.Errorf(aceso.EINVALID, "client_of: %s serves clients itself; clients are one level deep", o.Name)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aceso-health/aceso/internal/access"
 	"github.com/aceso-health/aceso/internal/advisory"
 	"github.com/aceso-health/aceso/internal/audit"
+	"github.com/aceso-health/aceso/internal/share"
 )
 
 // Advisory is a stored advisory: its row id and metadata, and the
@@ -211,18 +212,89 @@ type AdvisoryFilter struct {
 	Limit int    // 1 to 1000; 0 is 200
 }
 
+// Advisories and TLP. An advisory is ingested by the CSIRT, which holds it
+// for the sector: to the TLP rule it is an object of an outside originator
+// (organisation 0) addressed to the CSIRT, share.To(csirt). share.MayReceive
+// then decides what reaches an organisation: TLP:CLEAR and GREEN every
+// organisation of the community; TLP:AMBER the CSIRT and its clients (every
+// member and supplier, see access.OrgKind.ImplicitClientOfCSIRT, and
+// organisations made its clients explicitly); TLP:AMBER+STRICT and RED no
+// one but the CSIRT. The CSIRT itself reads every label: it ingested the
+// document and is its custodian (who inside the CSIRT may read a RED one is
+// the CSIRT's business, not modelled here).
+//
+// An unlabelled advisory ('' — CSAF makes document.distribution.tlp
+// optional) stays visible to every organisation, as it always was: public
+// advisories (CISA's ICS-CERT among them) often carry no label. A stored
+// label that is neither '' nor a TLP 2.0 label (nor TLP:WHITE, TLP 1.0's
+// CLEAR) reaches no one but the CSIRT: fail closed.
+
+// advisoryLabelSets returns the stored tlp values, as SQL string literals,
+// of advisories that share.MayReceive lets an organisation of the community
+// receive without being a client of the CSIRT (open), and those it receives
+// only as a client of the CSIRT (served). Computed from MayReceive, so the
+// SQL follows the rule if the rule changes.
+func advisoryLabelSets() (open, served []string) {
+	const csirt, org = 1, 2 // any two distinct ids: the rule compares ids, never their values
+	lit := func(l share.TLP) []string {
+		if l == share.TLPClear {
+			return []string{"'" + l.String() + "'", "'TLP:WHITE'"}
+		}
+		return []string{"'" + l.String() + "'"}
+	}
+	open = []string{"''"}
+	for _, l := range share.Labels {
+		member := share.Recipient{OrgID: org, InCommunity: true}
+		client := share.Recipient{OrgID: org, InCommunity: true, ClientOf: []int64{csirt}}
+		switch {
+		case share.MayReceive(l, 0, member, share.To(csirt)):
+			open = append(open, lit(l)...)
+		case share.MayReceive(l, 0, client, share.To(csirt)):
+			served = append(served, lit(l)...)
+		}
+	}
+	return open, served
+}
+
+// advisoryReceivable is the one SQL predicate of advisory TLP: true when
+// organisation org (an SQL expression: a placeholder or a column) may
+// receive an advisory whose stored label is the SQL expression col. It is
+// share.MayReceive for the audience share.To(csirt) (see above) written as
+// SQL, with "client of the CSIRT" read from the organisation's kind and
+// client_of as recipientOf does; TestAdvisoryReceivableAgreesWithMayReceive
+// checks the two agree for every label and kind of organisation.
+func advisoryReceivable(col, org string) string {
+	open, served := advisoryLabelSets()
+	var kinds []string
+	for _, k := range access.OrgKinds {
+		if k.ImplicitClientOfCSIRT() {
+			kinds = append(kinds, "'"+string(k)+"'")
+		}
+	}
+	const csirt = "(SELECT cs.id FROM orgs cs WHERE cs.kind = 'csirt')"
+	conds := []string{col + " IN (" + strings.Join(open, ", ") + ")", org + " = " + csirt}
+	if len(served) > 0 {
+		conds = append(conds, fmt.Sprintf("(%s IN (%s) AND %s IN (SELECT co.id FROM orgs co WHERE co.kind IN (%s) OR co.client_of = %s))",
+			col, strings.Join(served, ", "), org, strings.Join(kinds, ", "), csirt))
+	}
+	return "(" + strings.Join(conds, " OR ") + ")"
+}
+
 // visibleClause restricts advisories (alias a) to those the principal may
-// see, adding its arguments to args. TLP:CLEAR/GREEN (or unlabelled)
-// advisories are for every member; TLP:AMBER, AMBER+STRICT and RED ones are
-// need-to-know: the CSIRT sees them, a member only when it has a finding
-// from one.
+// see, adding its arguments to args: the CSIRT sees all; another
+// organisation those advisoryReceivable admits, and of those beyond the
+// labels every organisation receives (TLP:AMBER) only the ones it has a
+// finding from: need-to-know, the CSIRT's clients hear of an AMBER
+// advisory when it concerns their devices.
 func visibleClause(p access.Principal, args *[]any) string {
 	if p.IsSystem() || p.OrgKind == access.KindCSIRT {
 		return "1 = 1"
 	}
 	*args = append(*args, p.OrgID)
-	return fmt.Sprintf(`(a.tlp IN ('', 'TLP:CLEAR', 'TLP:WHITE', 'TLP:GREEN')
-		OR EXISTS (SELECT 1 FROM findings f WHERE f.org_id = $%d AND f.advisory_id = a.id))`, len(*args))
+	org := "$" + strconv.Itoa(len(*args))
+	open, _ := advisoryLabelSets()
+	return fmt.Sprintf(`(%s AND (a.tlp IN (%s) OR EXISTS (SELECT 1 FROM findings f WHERE f.org_id = %s AND f.advisory_id = a.id)))`,
+		advisoryReceivable("a.tlp", org), strings.Join(open, ", "), org)
 }
 
 // Advisories lists the advisories the principal may see, newest first.

@@ -49,7 +49,9 @@ type alertGroup struct {
 // AlertNewFindings enqueues, for each member organisation and advisory (of
 // ids) with live affected/possibly affected findings first seen at or after
 // since, one alert e-mail to each of the organisation's active admins and,
-// when the organisation set one, one webhook. Dedup keys
+// when the organisation set one, one webhook. Findings withheld from the
+// organisation (see findingVisible: an AMBER+STRICT or RED advisory) alert
+// no one: the e-mail would name the advisory and count the devices. Dedup keys
 // "advisory-alert:<org>:<tracking id>:<revision>:user-<id>" (and
 // ":webhook") make each
 // alert exactly-once per advisory revision, whichever node or run finds it.
@@ -59,8 +61,8 @@ func (d *DB) AlertNewFindings(ctx context.Context, ids []int64, since time.Time)
 		return rep, nil
 	}
 	rows, err := d.db.QueryContext(ctx, `SELECT f.org_id, f.advisory_id, f.device_id, f.status, f.ssvc_rank
-		FROM findings f JOIN orgs o ON o.id = f.org_id
-		WHERE o.kind = 'member' AND f.first_seen >= $1 AND f.status IN ('affected', 'possibly_affected')
+		FROM findings f JOIN orgs o ON o.id = f.org_id JOIN advisories a ON a.id = f.advisory_id
+		WHERE o.kind = 'member' AND `+findingVisible+` AND f.first_seen >= $1 AND f.status IN ('affected', 'possibly_affected')
 		  AND f.state IN ('open', 'in_progress') AND f.advisory_id IN (`+placeholders(2, len(ids))+`)
 		ORDER BY f.org_id, f.advisory_id`, append([]any{ts(since)}, int64sAny(ids)...)...)
 	if err != nil {

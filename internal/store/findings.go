@@ -512,6 +512,18 @@ const findingCols = `f.id, f.org_id, f.device_id, f.advisory_id, a.tracking_id, 
 
 const findingFrom = ` FROM findings f JOIN devices d ON d.id = f.device_id AND d.org_id = f.org_id JOIN advisories a ON a.id = f.advisory_id `
 
+// findingVisible is the condition every query that shows findings to their
+// organisation adds (it needs the advisories join, alias a): the finding's
+// organisation may receive its advisory's TLP label (advisoryReceivable).
+// A member's findings from a TLP:AMBER+STRICT or RED advisory are withheld
+// from it: the devices, CVEs and counts would tell it what the advisory
+// says. They are still matched and stored, because the CSIRT needs the
+// sector's impact (AdvisoryImpact) to write an alert at a label it may use,
+// and because when the advisory is re-labelled (a newer revision at
+// TLP:AMBER or CLEAR) they appear at once, with their first-seen dates,
+// without matching again.
+var findingVisible = advisoryReceivable("a.tlp", "f.org_id")
+
 // effState is the SQL of the effective state: an expired risk acceptance
 // is open again. %s is the placeholder of "now".
 const effState = `(CASE WHEN f.state = 'risk_accepted' AND f.accepted_until IS NOT NULL AND f.accepted_until <= %s THEN 'open' ELSE f.state END)`
@@ -561,7 +573,8 @@ func scanFinding(row interface{ Scan(...any) error }, now time.Time) (Finding, e
 	return f, nil
 }
 
-// Finding returns one finding of the principal's organisation.
+// Finding returns one finding of the principal's organisation; one withheld
+// from it (see findingVisible) is ENOTFOUND, as is another organisation's.
 func (d *DB) Finding(ctx context.Context, p access.Principal, id int64) (Finding, error) {
 	if err := access.Authorize(p, access.ActRead, p.OrgID); err != nil {
 		return Finding{}, err
@@ -570,7 +583,7 @@ func (d *DB) Finding(ctx context.Context, p access.Principal, id int64) (Finding
 }
 
 func loadFinding(ctx context.Context, q querier, orgID, id int64, now time.Time) (Finding, error) {
-	f, err := scanFinding(q.QueryRowContext(ctx, "SELECT "+findingCols+findingFrom+"WHERE f.org_id = $1 AND f.id = $2", orgID, id), now)
+	f, err := scanFinding(q.QueryRowContext(ctx, "SELECT "+findingCols+findingFrom+"WHERE f.org_id = $1 AND f.id = $2 AND "+findingVisible, orgID, id), now)
 	if err == sql.ErrNoRows {
 		return f, aceso.Errorf(aceso.ENOTFOUND, "finding %d not found", id)
 	}
@@ -596,8 +609,9 @@ type FindingPage struct {
 	Next     string    `json:"next,omitempty"`
 }
 
-// ListFindings returns a page of the principal's organisation's findings,
-// ordered by SSVC urgency then id, with keyset pagination.
+// ListFindings returns a page of the principal's organisation's findings
+// (not those withheld from it, see findingVisible), ordered by SSVC urgency
+// then id, with keyset pagination.
 func (d *DB) ListFindings(ctx context.Context, p access.Principal, f FindingFilter) (FindingPage, error) {
 	page := FindingPage{Findings: []Finding{}}
 	if err := access.Authorize(p, access.ActRead, p.OrgID); err != nil {
@@ -611,7 +625,7 @@ func (d *DB) ListFindings(ctx context.Context, p access.Principal, f FindingFilt
 	}
 	now := d.Now()
 	args := []any{p.OrgID}
-	where := []string{"f.org_id = $1"}
+	where := []string{"f.org_id = $1", findingVisible}
 	// eff binds "now" only when a state filter needs it: PostgreSQL refuses unused arguments.
 	eff := func() string {
 		args = append(args, ts(now))
@@ -854,14 +868,17 @@ func (d *DB) DecideReview(ctx context.Context, p access.Principal, findingID int
 				WHERE org_id = $1 AND manufacturer_norm = $2 AND model = $3 AND product_key = $4 AND state = 'false_positive'`,
 				p.OrgID, f.Manufacturer, f.Model, f.ProductKey, actorName(p), ts(tx.now))
 		} else {
-			var r sql.Result
-			r, err = tx.exec(ctx, `UPDATE findings SET state = 'false_positive', state_note = $5, state_by = $6, state_at = $7, auto_closed = FALSE,
+			// The verdict is about the organisation's device model, so it
+			// covers withheld findings too (see findingVisible), but the
+			// count reported back is of the findings the organisation sees.
+			err = tx.queryRow(ctx, `SELECT COUNT(*) FROM findings f JOIN advisories a ON a.id = f.advisory_id
+				WHERE f.org_id = $1 AND f.manufacturer_norm = $2 AND f.model = $3 AND f.product_key = $4 AND f.state <> 'false_positive' AND `+findingVisible,
+				p.OrgID, f.Manufacturer, f.Model, f.ProductKey).Scan(&out.FalsePositive)
+			if err == nil {
+				_, err = tx.exec(ctx, `UPDATE findings SET state = 'false_positive', state_note = $5, state_by = $6, state_at = $7, auto_closed = FALSE,
 				accepted_until = NULL, updated_at = $7
 				WHERE org_id = $1 AND manufacturer_norm = $2 AND model = $3 AND product_key = $4 AND state <> 'false_positive'`,
-				p.OrgID, f.Manufacturer, f.Model, f.ProductKey, "review: not this product. "+note, actorName(p), ts(tx.now))
-			if err == nil {
-				n, _ := r.RowsAffected()
-				out.FalsePositive = int(n)
+					p.OrgID, f.Manufacturer, f.Model, f.ProductKey, "review: not this product. "+note, actorName(p), ts(tx.now))
 			}
 		}
 		if err != nil {
@@ -911,7 +928,8 @@ type ReviewGroup struct {
 }
 
 // ReviewQueue returns the principal's organisation's live possibly
-// affected findings grouped by (manufacturer, model, product key).
+// affected findings grouped by (manufacturer, model, product key), without
+// withheld ones (see findingVisible).
 func (d *DB) ReviewQueue(ctx context.Context, p access.Principal) ([]ReviewGroup, error) {
 	if err := access.Authorize(p, access.ActRead, p.OrgID); err != nil {
 		return nil, err
@@ -919,7 +937,7 @@ func (d *DB) ReviewQueue(ctx context.Context, p access.Principal) ([]ReviewGroup
 	rows, err := d.db.QueryContext(ctx, `SELECT f.manufacturer_norm, f.model, f.product_key, MIN(f.product_name), COUNT(DISTINCT f.device_id),
 		COUNT(*), COUNT(DISTINCT f.advisory_id), MIN(a.tracking_id), MIN(f.id), MAX(f.confidence)
 		FROM findings f JOIN advisories a ON a.id = f.advisory_id
-		WHERE f.org_id = $1 AND f.status = 'possibly_affected' AND `+fmt.Sprintf(effState, "$2")+` IN ('open', 'in_progress')
+		WHERE f.org_id = $1 AND `+findingVisible+` AND f.status = 'possibly_affected' AND `+fmt.Sprintf(effState, "$2")+` IN ('open', 'in_progress')
 		GROUP BY f.manufacturer_norm, f.model, f.product_key
 		ORDER BY COUNT(DISTINCT f.device_id) DESC, f.manufacturer_norm, f.model, f.product_key LIMIT 1000`, p.OrgID, ts(d.Now()))
 	if err != nil {
@@ -976,7 +994,7 @@ func (d *DB) FindingSummary(ctx context.Context, p access.Principal) (FindingSum
 	}
 	args := []any{p.OrgID, ts(d.Now())}
 	live := fmt.Sprintf(effState, "$2") + " IN ('open', 'in_progress')"
-	base := findingFrom + "WHERE f.org_id = $1 AND " + live
+	base := findingFrom + "WHERE f.org_id = $1 AND " + findingVisible + " AND " + live
 	counts := func(col string, limit int) ([]Count, error) {
 		rows, err := d.db.QueryContext(ctx, "SELECT "+col+", COUNT(*), COUNT(DISTINCT f.device_id)"+base+
 			" GROUP BY "+col+" ORDER BY COUNT(*) DESC, "+col+" LIMIT "+strconv.Itoa(limit), args...)
@@ -1018,7 +1036,8 @@ func (d *DB) FindingSummary(ctx context.Context, p access.Principal) (FindingSum
 		return s, d.translate(err)
 	}
 	eff := fmt.Sprintf(effState, "$2")
-	rows, err := d.db.QueryContext(ctx, "SELECT "+eff+", COUNT(*), COUNT(DISTINCT f.device_id) FROM findings f WHERE f.org_id = $1 GROUP BY "+eff, args...)
+	rows, err := d.db.QueryContext(ctx, "SELECT "+eff+", COUNT(*), COUNT(DISTINCT f.device_id) FROM findings f JOIN advisories a ON a.id = f.advisory_id WHERE f.org_id = $1 AND "+
+		findingVisible+" GROUP BY "+eff, args...)
 	if err != nil {
 		return s, d.translate(err)
 	}
@@ -1070,7 +1089,10 @@ type AdvisoryImpact struct {
 }
 
 // AdvisoryImpact counts an advisory's findings across all organisations;
-// only the CSIRT (or the system) may ask.
+// only the CSIRT (or the system) may ask. It counts findings withheld from
+// their organisations too (see findingVisible): the CSIRT needs to know how
+// many members an AMBER+STRICT or RED advisory hits in order to alert them
+// at a label it may use.
 func (d *DB) AdvisoryImpact(ctx context.Context, p access.Principal, advisoryID int64) (AdvisoryImpact, error) {
 	var im AdvisoryImpact
 	if err := access.Authorize(p, access.ActRead, p.OrgID); err != nil {
@@ -1091,13 +1113,15 @@ func (d *DB) AdvisoryImpact(ctx context.Context, p access.Principal, advisoryID 
 }
 
 // AdvisoryCounts returns, for every advisory, how many findings the
-// principal sees: its own organisation's (a member), or the sector's
-// device count (the CSIRT). Keyed by advisory row id.
+// principal sees: its own organisation's (a member; withheld findings, see
+// findingVisible, are not counted), or the sector's device count (the
+// CSIRT). Keyed by advisory row id.
 func (d *DB) AdvisoryCounts(ctx context.Context, p access.Principal) (map[int64]Count, error) {
 	if err := access.Authorize(p, access.ActRead, p.OrgID); err != nil {
 		return nil, err
 	}
-	q := "SELECT f.advisory_id, COUNT(*), COUNT(DISTINCT f.device_id) FROM findings f WHERE f.org_id = $1 AND f.state <> 'false_positive' GROUP BY f.advisory_id"
+	q := "SELECT f.advisory_id, COUNT(*), COUNT(DISTINCT f.device_id) FROM findings f JOIN advisories a ON a.id = f.advisory_id WHERE f.org_id = $1 AND " +
+		findingVisible + " AND f.state <> 'false_positive' GROUP BY f.advisory_id"
 	args := []any{p.OrgID}
 	if p.IsSystem() || p.OrgKind == access.KindCSIRT {
 		q = "SELECT f.advisory_id, COUNT(DISTINCT f.org_id), COUNT(DISTINCT f.device_id) FROM findings f WHERE f.state <> 'false_positive' GROUP BY f.advisory_id"

@@ -85,6 +85,9 @@ func (tx *Tx) ShareObservable(ctx context.Context, p access.Principal, incidentI
 	if err != nil {
 		return s, err
 	}
+	if err := tx.bumpSharing(ctx); err != nil {
+		return s, err
+	}
 	return s, tx.Audit(ctx, p, p.OrgID, "incident.observable.share", "incident", incidentID, audit.Change(nil, s))
 }
 
@@ -200,6 +203,9 @@ func (tx *Tx) AddIntel(ctx context.Context, p access.Principal, items []Intel) (
 	if res.Added == 0 {
 		return res, nil
 	}
+	if err := tx.bumpSharing(ctx); err != nil {
+		return res, err
+	}
 	src := ""
 	if len(items) > 0 {
 		src = items[0].Source
@@ -275,62 +281,145 @@ type SharedObject struct {
 	JSON        json.RawMessage `json:"object"`
 }
 
-// authorizeScope checks that p may read scope and returns the TLP recipient
-// it stands for. The public channel needs no principal; the community
+// recipientOf is who p's organisation is to the TLP rule: the one place a
+// share.Recipient is built for an authenticated organisation. Every
+// organisation of the deployment is in its community. ClientOf lists the
+// organisation that serves it (orgs.client_of, one level deep: see
+// access.ValidateClientOf) and, for members and suppliers, the sector CSIRT
+// (access.OrgKind.ImplicitClientOfCSIRT). UserID is p's user (0 for an API
+// token: no named person).
+func recipientOf(ctx context.Context, q querier, p access.Principal) (share.Recipient, error) {
+	r, _, err := recipientAndServer(ctx, q, p)
+	return r, err
+}
+
+// recipientAndServer is recipientOf, and also returns the organisation
+// serving p's explicitly (its client_of) unless that is the CSIRT: 0 when
+// there is none.
+func recipientAndServer(ctx context.Context, q querier, p access.Principal) (share.Recipient, int64, error) {
+	r := share.Recipient{OrgID: p.OrgID, UserID: p.UserID, InCommunity: true}
+	var (
+		kind          access.OrgKind
+		parent, csirt sql.NullInt64
+	)
+	err := q.QueryRowContext(ctx, "SELECT kind, client_of, (SELECT cs.id FROM orgs cs WHERE cs.kind = 'csirt') FROM orgs WHERE id = $1", p.OrgID).
+		Scan(&kind, &parent, &csirt)
+	if err == sql.ErrNoRows {
+		return r, 0, aceso.Errorf(aceso.ENOTFOUND, "organisation %d not found", p.OrgID)
+	}
+	if err != nil {
+		return r, 0, err
+	}
+	var server int64
+	if parent.Valid {
+		r.ClientOf = append(r.ClientOf, parent.Int64)
+		if !csirt.Valid || parent.Int64 != csirt.Int64 {
+			server = parent.Int64
+		}
+	}
+	if csirt.Valid && kind.ImplicitClientOfCSIRT() && !slices.Contains(r.ClientOf, csirt.Int64) {
+		r.ClientOf = append(r.ClientOf, csirt.Int64)
+	}
+	return r, server, nil
+}
+
+// scopeReader is who reads a scope: the TLP recipient and, on an
+// organisation channel, the organisations whose addressed objects the
+// channel carries.
+type scopeReader struct {
+	share.Recipient
+	// carries is, on an organisation channel, the organisation itself and
+	// the organisation that serves it (its client_of): TLP:AMBER addressed
+	// to a hospital group reaches the collection of the clinic it runs.
+	// Never the CSIRT, though it serves every member (and may serve others
+	// explicitly): an AMBER object addressed to the CSIRT is the CSIRT's to
+	// pass on to whom needs to know (an alert, or sharing it addressed to a
+	// member), not a broadcast to the whole constituency.
+	carries []int64
+}
+
+// authorizeScope checks that p may read scope and returns the reader it
+// stands for. The public channel needs no principal; the community
 // channel any authenticated user (every organisation of the deployment is
 // in the community); an organisation channel only that organisation's users
-// (another organisation's is ENOTFOUND).
-func authorizeScope(p access.Principal, s ShareScope) (share.Recipient, error) {
+// (another organisation's is ENOTFOUND). Feeds and collections are machine
+// channels, so the recipient names no person (TLP:RED never travels on them).
+func (d *DB) authorizeScope(ctx context.Context, p access.Principal, s ShareScope) (scopeReader, error) {
 	switch s.Channel {
 	case share.ChannelPublic:
-		return share.Recipient{Public: true}, nil
+		return scopeReader{Recipient: share.Recipient{Public: true}}, nil
 	case share.ChannelCommunity:
 		if err := access.Authorize(p, access.ActRead, p.OrgID); err != nil {
-			return share.Recipient{}, err
+			return scopeReader{}, err
 		}
-		return share.Recipient{OrgID: p.OrgID, InCommunity: true}, nil
+		if p.IsSystem() {
+			return scopeReader{Recipient: share.Recipient{InCommunity: true}}, nil
+		}
+		r, err := recipientOf(ctx, d.db, p)
+		if err != nil {
+			return scopeReader{}, d.translate(err)
+		}
+		r.UserID = 0
+		return scopeReader{Recipient: r}, nil
 	case share.ChannelOrg:
 		if p.IsSystem() {
-			return share.Recipient{OrgID: s.OrgID, InCommunity: true}, nil
+			p = access.Principal{OrgID: s.OrgID}
+		} else if err := access.Authorize(p, access.ActRead, p.OrgID); err != nil {
+			return scopeReader{}, err
+		} else if s.OrgID != p.OrgID {
+			return scopeReader{}, aceso.Errorf(aceso.ENOTFOUND, "collection not found")
 		}
-		if err := access.Authorize(p, access.ActRead, p.OrgID); err != nil {
-			return share.Recipient{}, err
+		r, server, err := recipientAndServer(ctx, d.db, p)
+		if err != nil {
+			return scopeReader{}, d.translate(err)
 		}
-		if s.OrgID != p.OrgID {
-			return share.Recipient{}, aceso.Errorf(aceso.ENOTFOUND, "collection not found")
+		r.UserID = 0
+		rd := scopeReader{Recipient: r, carries: []int64{s.OrgID}}
+		if server != 0 {
+			rd.carries = append(rd.carries, server)
 		}
-		return share.Recipient{OrgID: s.OrgID, InCommunity: true}, nil
+		return rd, nil
 	}
-	return share.Recipient{}, aceso.Errorf(aceso.ENOTFOUND, "channel %.40q not found", s.Channel)
+	return scopeReader{}, aceso.Errorf(aceso.ENOTFOUND, "channel %.40q not found", s.Channel)
 }
 
 // admits is the one filter every exporter applies to every object: the
 // label must be allowed on the channel and the TLP rule must admit the
 // recipient; an organisation channel further carries only what was
-// addressed to (or contributed by) that organisation.
-func admits(s ShareScope, r share.Recipient, label share.TLP, origin int64, addressed []int64) bool {
-	if !share.AllowedOn(label, s.Channel) || !share.MayReceive(label, origin, r, share.To(addressed...)) {
+// contributed by that organisation or addressed to it or to the
+// organisation serving it (scopeReader.carries; MayReceive has admitted
+// the latter only up to TLP:AMBER).
+func admits(s ShareScope, r scopeReader, label share.TLP, origin int64, addressed []int64) bool {
+	if !share.AllowedOn(label, s.Channel) || !share.MayReceive(label, origin, r.Recipient, share.To(addressed...)) {
 		return false
 	}
 	if s.Channel == share.ChannelOrg {
-		return origin == s.OrgID || slices.Contains(addressed, s.OrgID)
+		return origin == s.OrgID || slices.ContainsFunc(addressed, func(o int64) bool { return slices.Contains(r.carries, o) })
 	}
 	return true
 }
 
 // SharingStamp fingerprints everything the exporters read (advisories,
-// shared observables, contributed intel), so a server can cache a feed
-// until the stamp changes.
+// shared observables, contributed intel, organisations' client_of), so a
+// server can cache a feed until the stamp changes. Sharing writes bump
+// sharing_version (bumpSharing); advisories are fingerprinted by count and
+// last update, since they change through imports and feed syncs.
 func (d *DB) SharingStamp(ctx context.Context) (string, error) {
-	var a1, a2, s1, s2, i1, i2 int64
+	var a1, a2, v int64
 	err := d.db.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM advisories), (SELECT COALESCE(max(updated_at), 0) FROM advisories),
-		(SELECT count(*) FROM shared_observables), (SELECT COALESCE(max(id), 0) + COALESCE(max(shared_at), 0) FROM shared_observables),
-		(SELECT count(*) FROM intel), (SELECT COALESCE(max(id), 0) FROM intel)`).Scan(&a1, &a2, &s1, &s2, &i1, &i2)
+		(SELECT version FROM sharing_version WHERE id = 1)`).Scan(&a1, &a2, &v)
 	if err != nil {
 		return "", d.translate(err)
 	}
-	return fmt.Sprint(a1, a2, s1, s2, i1, i2), nil
+	return fmt.Sprint(a1, "-", a2, "-", v), nil
+}
+
+// bumpSharing marks a change to what the sharing exporters read, in the
+// caller's transaction, so the change and the new stamp commit together.
+func (tx *Tx) bumpSharing(ctx context.Context) error {
+	_, err := tx.exec(ctx, "UPDATE sharing_version SET version = version + 1 WHERE id = 1")
+	return err
 }
 
 // exportAdvisory is what the exporters need of an advisory.
@@ -436,7 +525,7 @@ func advisoryObjects(a exportAdvisory) []share.Object {
 // object passes admits (channel maximum and the TLP rule), so nothing above
 // the channel's label is returned.
 func (d *DB) SharedObjects(ctx context.Context, p access.Principal, s ShareScope) ([]SharedObject, error) {
-	r, err := authorizeScope(p, s)
+	r, err := d.authorizeScope(ctx, p, s)
 	if err != nil {
 		return nil, err
 	}
@@ -496,7 +585,14 @@ func (d *DB) SharedObjects(ctx context.Context, p access.Principal, s ShareScope
 	case share.ChannelCommunity:
 		intel, err = d.intel(ctx, "format = 'stix' AND collection IN ('public', 'community')")
 	default:
-		intel, err = d.intel(ctx, "format = 'stix' AND collection = $1", s.Key())
+		// The organisation's own collection and that of the organisation
+		// serving it: what was posted there is addressed to it (admits
+		// decides which labels reach the client).
+		keys := make([]any, len(r.carries))
+		for i, o := range r.carries {
+			keys[i] = ShareScope{Channel: share.ChannelOrg, OrgID: o}.Key()
+		}
+		intel, err = d.intel(ctx, "format = 'stix' AND collection IN ("+placeholders(1, len(keys))+")", keys...)
 	}
 	if err != nil {
 		return nil, err
@@ -581,7 +677,7 @@ func (d *DB) SharedMISPEvents(ctx context.Context, p access.Principal, channel s
 		return nil, aceso.Errorf(aceso.ENOTFOUND, "misp feed channel %.40q not found", channel)
 	}
 	s := ShareScope{Channel: channel}
-	r, err := authorizeScope(p, s)
+	r, err := d.authorizeScope(ctx, p, s)
 	if err != nil {
 		return nil, err
 	}

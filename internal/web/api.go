@@ -43,11 +43,12 @@ func (s *Server) apiOrgCreate(w http.ResponseWriter, r *http.Request, p access.P
 		Name        string         `json:"name"`
 		Kind        access.OrgKind `json:"kind"`
 		RequireTOTP bool           `json:"require_totp"`
+		ClientOf    *int64         `json:"client_of"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	o := access.Org{Name: in.Name, Kind: in.Kind, RequireTOTP: in.RequireTOTP}
+	o := access.Org{Name: in.Name, Kind: in.Kind, RequireTOTP: in.RequireTOTP, ClientOf: in.ClientOf}
 	if err := s.db.InTx(r.Context(), func(tx *store.Tx) error { return tx.CreateOrg(r.Context(), p, &o) }); err != nil {
 		return err
 	}
@@ -61,6 +62,36 @@ func (s *Server) apiOrg(w http.ResponseWriter, r *http.Request, p access.Princip
 		return err
 	}
 	o, err := s.db.Org(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, o)
+	return nil
+}
+
+func init() {
+	schemas["OrgClientOf"] = obj(nil, map[string]any{"client_of": integer})
+}
+
+// apiOrgClientOf sets (or with null or no value clears) the organisation
+// that serves {org}.
+func (s *Server) apiOrgClientOf(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	id, err := pathID(r, "org")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		ClientOf *int64 `json:"client_of"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	var o access.Org
+	err = s.db.InTx(r.Context(), func(tx *store.Tx) error {
+		var err error
+		o, err = tx.SetOrgClientOf(r.Context(), p, id, in.ClientOf)
+		return err
+	})
 	if err != nil {
 		return err
 	}

@@ -40,9 +40,9 @@ var (
 // schemas are the named request and response bodies of the API.
 var schemas = map[string]any{
 	"Error":     obj([]string{"error"}, map[string]any{"error": obj([]string{"code", "message"}, map[string]any{"code": str, "message": str})}),
-	"Org":       obj(nil, map[string]any{"id": integer, "name": str, "kind": orgKind, "require_totp": boolean, "created_at": when}),
+	"Org":       obj(nil, map[string]any{"id": integer, "name": str, "kind": orgKind, "require_totp": boolean, "client_of": integer, "created_at": when}),
 	"OrgList":   obj(nil, map[string]any{"orgs": arr(ref("Org"))}),
-	"OrgCreate": obj([]string{"name", "kind"}, map[string]any{"name": str, "kind": orgKind, "require_totp": boolean}),
+	"OrgCreate": obj([]string{"name", "kind"}, map[string]any{"name": str, "kind": orgKind, "require_totp": boolean, "client_of": integer}),
 	"User": obj(nil, map[string]any{"id": integer, "org_id": integer, "email": str, "name": str, "role": role,
 		"must_change_password": boolean, "totp_enabled": boolean, "disabled": boolean, "created_at": when, "updated_at": when, "last_login_at": when}),
 	"UserList":         obj(nil, map[string]any{"users": arr(ref("User"))}),

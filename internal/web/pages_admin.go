@@ -14,8 +14,51 @@ func (s *Server) homePage(w http.ResponseWriter, r *http.Request, p access.Princ
 	return nil
 }
 
-func (s *Server) orgsPage(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+// orgRow is an organisation as the organisation pages list it: with the
+// name of the organisation serving it, and whether it may serve others
+// (it is not a client itself), for the "client of" choices.
+type orgRow struct {
+	access.Org
+	ClientOfName string
+	CanServe     bool
+}
+
+// orgRows lists the organisations p may see as orgRows.
+func (s *Server) orgRows(r *http.Request, p access.Principal) ([]orgRow, error) {
 	orgs, err := s.db.Orgs(r.Context(), p)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[int64]string, len(orgs))
+	for _, o := range orgs {
+		names[o.ID] = o.Name
+	}
+	rows := make([]orgRow, len(orgs))
+	for i, o := range orgs {
+		rows[i] = orgRow{Org: o, CanServe: o.ClientOf == nil}
+		if o.ClientOf != nil {
+			rows[i].ClientOfName = names[*o.ClientOf]
+		}
+	}
+	return rows, nil
+}
+
+// formClientOf reads the optional "client_of" field of an organisation
+// form: empty is none.
+func formClientOf(r *http.Request) (*int64, error) {
+	v := r.PostFormValue("client_of")
+	if v == "" {
+		return nil, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return nil, aceso.Errorf(aceso.EINVALID, "client_of %q is not an organisation", v)
+	}
+	return &id, nil
+}
+
+func (s *Server) orgsPage(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	orgs, err := s.orgRows(r, p)
 	if err != nil {
 		return err
 	}
@@ -29,9 +72,13 @@ func (s *Server) orgCreate(w http.ResponseWriter, r *http.Request, p access.Prin
 		return err
 	}
 	o := access.Org{Name: name, Kind: access.OrgKind(r.PostFormValue("kind"))}
-	if err := s.db.InTx(r.Context(), func(tx *store.Tx) error { return tx.CreateOrg(r.Context(), p, &o) }); err != nil {
+	o.ClientOf, err = formClientOf(r)
+	if err == nil {
+		err = s.db.InTx(r.Context(), func(tx *store.Tx) error { return tx.CreateOrg(r.Context(), p, &o) })
+	}
+	if err != nil {
 		if aceso.ErrorCode(err) == aceso.EINVALID || aceso.ErrorCode(err) == aceso.ECONFLICT {
-			orgs, _ := s.db.Orgs(r.Context(), p)
+			orgs, _ := s.orgRows(r, p)
 			w.WriteHeader(statusOf[aceso.ErrorCode(err)])
 			s.render(w, r, "orgs", page{Title: "Organisations", Nav: "orgs", Error: aceso.ErrorMessage(err), Data: orgs})
 			return nil
@@ -44,6 +91,36 @@ func (s *Server) orgCreate(w http.ResponseWriter, r *http.Request, p access.Prin
 type orgPageData struct {
 	Org   access.Org
 	Users []access.User
+	// For the CSIRT's administrators (ManageOrgs): the serving
+	// organisation (ParentID 0: none), the organisations this one serves,
+	// and the organisations that may serve it.
+	ManageOrgs   bool
+	ParentID     int64
+	ClientOfName string
+	Clients      []orgRow
+	Servers      []orgRow
+}
+
+// orgClientOf sets or clears the organisation serving {org} (CSIRT admins).
+func (s *Server) orgClientOf(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	id, err := pathID(r, "org")
+	if err != nil {
+		return err
+	}
+	parent, err := formClientOf(r)
+	if err == nil {
+		err = s.db.InTx(r.Context(), func(tx *store.Tx) error {
+			_, err := tx.SetOrgClientOf(r.Context(), p, id, parent)
+			return err
+		})
+	}
+	if aceso.ErrorCode(err) == aceso.EINVALID {
+		return s.renderOrg(w, r, p, "", "", aceso.ErrorMessage(err), http.StatusBadRequest)
+	}
+	if err != nil {
+		return err
+	}
+	return seeOther(w, r, "/admin/orgs/"+itoa(id)+"?flash=Saved")
 }
 
 func (s *Server) orgPage(w http.ResponseWriter, r *http.Request, p access.Principal) error {
@@ -63,13 +140,34 @@ func (s *Server) renderOrg(w http.ResponseWriter, r *http.Request, p access.Prin
 	if err != nil {
 		return err
 	}
+	data := orgPageData{Org: org, Users: users}
+	if access.Authorize(p, access.ActManageOrgs, id) == nil {
+		data.ManageOrgs = true
+		if org.ClientOf != nil {
+			data.ParentID = *org.ClientOf
+		}
+		rows, err := s.orgRows(r, p)
+		if err != nil {
+			return err
+		}
+		for _, o := range rows {
+			switch {
+			case o.ID == org.ID:
+				data.ClientOfName = o.ClientOfName
+			case o.ClientOf != nil && *o.ClientOf == org.ID:
+				data.Clients = append(data.Clients, o)
+			case o.CanServe:
+				data.Servers = append(data.Servers, o)
+			}
+		}
+	}
 	w.WriteHeader(status)
 	label := ""
 	if secret != "" {
 		label = "One-time password for " + secretFor
 	}
 	s.render(w, r, "org", page{Title: org.Name, Nav: "users", Secret: secret, SecretLabel: label, Error: errMsg, Flash: r.URL.Query().Get("flash"),
-		Data: orgPageData{Org: org, Users: users}})
+		Data: data})
 	return nil
 }
 
