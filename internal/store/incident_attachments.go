@@ -132,6 +132,35 @@ func ClassifyAttachment(name string, data []byte) (string, error) {
 	return "", aceso.Errorf(aceso.EINVALID, "file %q: content (%s) does not match its extension %s", name, sniffed, ext)
 }
 
+// attachmentQuota is the bytes of files one incident, or one alert, may
+// hold: the configured IncidentConfig.AttachmentQuota, else
+// MaxIncidentAttachments.
+func (d *DB) attachmentQuota() int64 {
+	if q := d.IncidentConfig.AttachmentQuota; q > 0 {
+		return q
+	}
+	return MaxIncidentAttachments
+}
+
+// checkAttachment applies the rules every stored file passes, whatever it
+// is attached to (an incident, an alert): a clean name, at most
+// MaxAttachmentSize bytes, and a type its extension and content agree on.
+// It returns the cleaned name and the content type to serve the file with.
+func checkAttachment(name string, data []byte) (string, string, error) {
+	name, err := CleanAttachmentName(name)
+	if err != nil {
+		return "", "", err
+	}
+	if len(data) > MaxAttachmentSize {
+		return "", "", aceso.Errorf(aceso.EINVALID, "file %q: %d bytes is more than the limit of %d", name, len(data), MaxAttachmentSize)
+	}
+	ct, err := ClassifyAttachment(name, data)
+	if err != nil {
+		return "", "", err
+	}
+	return name, ct, nil
+}
+
 const attachmentCols = "id, incident_id, name, content_type, size, sha256, uploaded_by, created_at"
 
 func scanAttachment(row interface{ Scan(...any) error }) (Attachment, error) {
@@ -149,14 +178,7 @@ func scanAttachment(row interface{ Scan(...any) error }) (Attachment, error) {
 // size limits, and notes it in the timeline. The audit entry records the
 // name, size and SHA-256, never the content.
 func (tx *Tx) AddAttachment(ctx context.Context, p access.Principal, incidentID int64, name string, data []byte) (Attachment, error) {
-	name, err := CleanAttachmentName(name)
-	if err != nil {
-		return Attachment{}, err
-	}
-	if len(data) > MaxAttachmentSize {
-		return Attachment{}, aceso.Errorf(aceso.EINVALID, "file %q: %d bytes is more than the limit of %d", name, len(data), MaxAttachmentSize)
-	}
-	ct, err := ClassifyAttachment(name, data)
+	name, ct, err := checkAttachment(name, data)
 	if err != nil {
 		return Attachment{}, err
 	}
@@ -169,11 +191,7 @@ func (tx *Tx) AddAttachment(ctx context.Context, p access.Principal, incidentID 
 		r.OrgID, r.ID).Scan(&used); err != nil {
 		return Attachment{}, fmt.Errorf("attachments: %w", err)
 	}
-	quota := tx.db.IncidentConfig.AttachmentQuota
-	if quota <= 0 {
-		quota = MaxIncidentAttachments
-	}
-	if used+int64(len(data)) > quota {
+	if quota := tx.db.attachmentQuota(); used+int64(len(data)) > quota {
 		return Attachment{}, aceso.Errorf(aceso.EINVALID, "file %q: incident %d would hold %d bytes of files, more than the limit of %d",
 			name, r.ID, used+int64(len(data)), quota)
 	}
@@ -212,21 +230,28 @@ func (d *DB) Attachments(ctx context.Context, p access.Principal, incidentID int
 	if err := incidentExists(ctx, d.db, p.OrgID, incidentID); err != nil {
 		return nil, d.translate(err)
 	}
-	rows, err := d.db.QueryContext(ctx, "SELECT "+attachmentCols+" FROM incident_attachments WHERE org_id = $1 AND incident_id = $2 ORDER BY id",
-		p.OrgID, incidentID)
+	out, err := incidentAttachments(ctx, d.db, p.OrgID, incidentID)
+	return out, d.translate(err)
+}
+
+// incidentAttachments lists the files of incident incidentID of
+// organisation org; callers have decided that the principal may read it.
+func incidentAttachments(ctx context.Context, q querier, org, incidentID int64) ([]Attachment, error) {
+	rows, err := q.QueryContext(ctx, "SELECT "+attachmentCols+" FROM incident_attachments WHERE org_id = $1 AND incident_id = $2 ORDER BY id",
+		org, incidentID)
 	if err != nil {
-		return nil, d.translate(err)
+		return nil, err
 	}
 	defer rows.Close()
 	out := []Attachment{}
 	for rows.Next() {
 		a, err := scanAttachment(rows)
 		if err != nil {
-			return nil, d.translate(err)
+			return nil, err
 		}
 		out = append(out, a)
 	}
-	return out, d.translate(rows.Err())
+	return out, rows.Err()
 }
 
 // AttachmentContent returns one file of an incident of the principal's
@@ -235,18 +260,26 @@ func (d *DB) AttachmentContent(ctx context.Context, p access.Principal, incident
 	if err := access.Authorize(p, access.ActRead, p.OrgID); err != nil {
 		return Attachment{}, nil, err
 	}
+	a, data, err := incidentAttachmentContent(ctx, d.db, p.OrgID, incidentID, id)
+	return a, data, d.translate(err)
+}
+
+// incidentAttachmentContent reads one file of incident incidentID of
+// organisation org with its content; callers have decided that the
+// principal may read the incident.
+func incidentAttachmentContent(ctx context.Context, q querier, org, incidentID, id int64) (Attachment, []byte, error) {
 	var (
 		a    Attachment
 		at   int64
 		data []byte
 	)
-	err := d.db.QueryRowContext(ctx, "SELECT "+attachmentCols+", data FROM incident_attachments WHERE org_id = $1 AND incident_id = $2 AND id = $3",
-		p.OrgID, incidentID, id).Scan(&a.ID, &a.IncidentID, &a.Name, &a.ContentType, &a.Size, &a.SHA256, &a.UploadedBy, &at, &data)
+	err := q.QueryRowContext(ctx, "SELECT "+attachmentCols+", data FROM incident_attachments WHERE org_id = $1 AND incident_id = $2 AND id = $3",
+		org, incidentID, id).Scan(&a.ID, &a.IncidentID, &a.Name, &a.ContentType, &a.Size, &a.SHA256, &a.UploadedBy, &at, &data)
 	if err == sql.ErrNoRows {
 		return Attachment{}, nil, aceso.Errorf(aceso.ENOTFOUND, "attachment %d of incident %d not found", id, incidentID)
 	}
 	if err != nil {
-		return Attachment{}, nil, d.translate(err)
+		return Attachment{}, nil, err
 	}
 	a.CreatedAt = fromTS(at)
 	return a, data, nil
