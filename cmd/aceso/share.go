@@ -215,7 +215,8 @@ func redactURL(s string) string {
 
 // importMISP imports src: one MISP event, or a feed's manifest.json whose
 // events are read next to it. Unreadable events are counted and skipped
-// (a feed is imported tolerantly); an unreadable src is an error.
+// (a feed is imported tolerantly, see store.CollectMISPFeed); an unreadable
+// src is an error.
 func importMISP(ctx context.Context, db *store.DB, p access.Principal, src string) (store.IntelResult, int, error) {
 	data, err := fetch(ctx, src, nil)
 	if err != nil {
@@ -224,7 +225,7 @@ func importMISP(ctx context.Context, db *store.DB, p access.Principal, src strin
 	var items []store.Intel
 	skipped := 0
 	if ev, err := share.ParseMISPEvent(data); err == nil {
-		it, err := mispIntel(ev, src)
+		it, _, err := store.MISPIntel(ev, src)
 		if err != nil {
 			return store.IntelResult{}, 0, fmt.Errorf("%s: %w", src, err)
 		}
@@ -234,29 +235,15 @@ func importMISP(ctx context.Context, db *store.DB, p access.Principal, src strin
 		if merr != nil || len(man) == 0 {
 			return store.IntelResult{}, 0, aceso.Errorf(aceso.EINVALID, "%s: neither a MISP event nor a feed manifest (%s)", redactURL(src), aceso.ErrorMessage(err))
 		}
-		for uuid := range man {
-			if !share.IsUUID(uuid) {
-				skipped++
-				continue
-			}
+		b, err := store.CollectMISPFeed(ctx, man, src, 0, func(ctx context.Context, uuid string) ([]byte, string, error) {
 			evSrc := sibling(src, uuid+".json")
 			b, err := fetch(ctx, evSrc, nil)
-			if err != nil {
-				skipped++
-				continue
-			}
-			ev, err := share.ParseMISPEvent(b)
-			if err != nil {
-				skipped++
-				continue
-			}
-			it, err := mispIntel(ev, evSrc)
-			if err != nil {
-				skipped++
-				continue
-			}
-			items = append(items, it)
+			return b, evSrc, err
+		})
+		if err != nil {
+			return store.IntelResult{}, 0, err
 		}
+		items, skipped = b.Items, len(b.Rejected)
 	}
 	var res store.IntelResult
 	err = db.InTx(ctx, func(tx *store.Tx) error {
@@ -274,26 +261,4 @@ func sibling(src, name string) string {
 		return u.String()
 	}
 	return filepath.Join(filepath.Dir(src), name)
-}
-
-// mispIntel turns an event into intel: TLP from its tlp: tags, TLP:AMBER
-// when untagged (an unlabelled event is shared with the importer only).
-func mispIntel(ev *share.MISPEvent, src string) (store.Intel, error) {
-	if !share.IsUUID(ev.UUID) {
-		return store.Intel{}, aceso.Errorf(aceso.EINVALID, "misp event %.60q: uuid %.40q is not a UUID", ev.Info, ev.UUID)
-	}
-	label, ok := ev.TLP()
-	if !ok {
-		label = share.TLPAmber
-	}
-	body, err := json.Marshal(ev)
-	if err != nil {
-		return store.Intel{}, err
-	}
-	ver := time.Unix(int64(ev.Timestamp), 0).UTC()
-	if ev.Timestamp == 0 {
-		ver = time.Unix(0, 0).UTC()
-	}
-	return store.Intel{Format: store.FormatMISP, Source: redactURL(src), ObjectID: strings.ToLower(ev.UUID), ObjectType: "misp-event",
-		Version: ver, TLP: label, Body: body}, nil
 }
