@@ -25,6 +25,13 @@ type Advisory struct {
 	// Groups maps product_tree.product_groups group_id → product ids, so that
 	// remediations and threats given per group resolve to products.
 	Groups map[string][]string `json:"product_groups,omitempty"`
+	// Authored marks an advisory the CSIRT running Aceso wrote itself
+	// (share.Draft) rather than ingested: exporters publish it as the
+	// CSIRT's own document, with its full revision history, instead of as a
+	// redistributed one. The parser never sets it.
+	Authored        bool             `json:"authored,omitempty"`
+	RevisionHistory []Revision       `json:"revision_history,omitempty"` // authored advisories: oldest first
+	Acknowledgments []Acknowledgment `json:"acknowledgments,omitempty"`  // authored advisories
 
 	index map[string]int // product_id → index in Products, built by Parse
 }
@@ -125,4 +132,20 @@ type Reference struct {
 	Category string `json:"category,omitempty"`
 	Summary  string `json:"summary,omitempty"`
 	URL      string `json:"url"`
+}
+
+// Revision is one entry of document.tracking.revision_history.
+type Revision struct {
+	Number  string    `json:"number"`
+	Date    time.Time `json:"date"`
+	Summary string    `json:"summary"`
+}
+
+// Acknowledgment credits who found, reported or helped with an advisory
+// (document.acknowledgments).
+type Acknowledgment struct {
+	Names        []string `json:"names,omitempty"`
+	Organization string   `json:"organization,omitempty"`
+	Summary      string   `json:"summary,omitempty"`
+	URLs         []string `json:"urls,omitempty"`
 }
