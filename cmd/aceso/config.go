@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -37,6 +38,14 @@ type Config struct {
 	SMTPPassword string `json:"-"` // only from ACESO_SMTP_PASSWORD(_FILE): secrets stay out of config files
 	// WebhookSecret signs outbound webhooks (HMAC-SHA256).
 	WebhookSecret string `json:"-"`
+	// PublicURL is how clients reach Aceso (scheme and host, e.g.
+	// https://cert.example): the CSAF provider and TAXII discovery write
+	// their absolute URLs with it. Empty: they follow each request's Host
+	// header (a laptop demo only).
+	PublicURL string `json:"public_url"`
+	// CSAFKeyPassphrase encrypts the CSAF signing key at rest; only from
+	// ACESO_CSAF_KEY_PASSPHRASE(_FILE), like every secret.
+	CSAFKeyPassphrase string `json:"-"`
 	// RegimesFile names a JSON file in the shape of the embedded
 	// internal/incident/regimes.json that replaces it (a national
 	// transposition with other deadlines). Empty: the embedded table.
@@ -163,6 +172,7 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 		"ACESO_SMTP_ADDR": &c.SMTPAddr, "ACESO_SMTP_FROM": &c.SMTPFrom, "ACESO_SMTP_USER": &c.SMTPUser,
 		"ACESO_SMTP_PASSWORD": &c.SMTPPassword, "ACESO_WEBHOOK_SECRET": &c.WebhookSecret,
 		"ACESO_REGIMES_FILE": &c.RegimesFile,
+		"ACESO_PUBLIC_URL":   &c.PublicURL, "ACESO_CSAF_KEY_PASSPHRASE": &c.CSAFKeyPassphrase,
 	} {
 		if err := str(name, dst); err != nil {
 			return err
@@ -252,6 +262,16 @@ func (c *Config) Validate() error {
 	if c.WebhookSecret != "" && len(c.WebhookSecret) < 16 {
 		problems = append(problems, "ACESO_WEBHOOK_SECRET must be at least 16 characters")
 	}
+	if c.PublicURL != "" {
+		if u, err := normalisePublicURL(c.PublicURL); err != nil {
+			problems = append(problems, err.Error())
+		} else {
+			c.PublicURL = u
+		}
+	}
+	if c.CSAFKeyPassphrase != "" && len(c.CSAFKeyPassphrase) < 16 {
+		problems = append(problems, "ACESO_CSAF_KEY_PASSPHRASE must be at least 16 characters")
+	}
 	if err := c.loadIncidentSettings(); err != nil {
 		problems = append(problems, err.Error())
 	}
@@ -305,4 +325,43 @@ func parseLeads(v string) ([]time.Duration, error) {
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// normalisePublicURL checks public_url and returns it as scheme://host[:port]
+// without a trailing slash. It must be https (http only for a loopback
+// host, for local tests) and name no path: Aceso serves the UI and
+// /.well-known/csaf/ at the root of its host, and a proxy that mounted it
+// under a path would break both.
+func normalisePublicURL(v string) (string, error) {
+	bad := func(why string) error { return fmt.Errorf("public_url %q %s", v, why) }
+	u, err := url.Parse(strings.TrimSpace(v))
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
+		return "", bad("must be an absolute URL such as https://cert.example")
+	}
+	switch {
+	case u.User != nil:
+		return "", bad("must not contain a user or password")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(v, "#"):
+		return "", bad("must not have a query or a fragment")
+	case u.Path != "" && u.Path != "/":
+		return "", bad("must not have a path: Aceso is served at the root of its host")
+	case u.Scheme != "https" && u.Scheme != "http":
+		return "", bad("must be an https URL")
+	case u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
+		return "", bad("must use https (http only for localhost)")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", bad("has an invalid port")
+		}
+	}
+	return u.Scheme + "://" + strings.ToLower(u.Host), nil
+}
+
+func isLoopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

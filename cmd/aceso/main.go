@@ -57,7 +57,7 @@ Commands:
   match         match an inventory file against CSAF advisories, offline
   share         export the MISP feed or a STIX 2.1 bundle of a channel; import MISP events
   taxii pull    pull a TAXII 2.1 collection into an organisation's intel
-  csaf key      print the CSAF provider's OpenPGP public key (served under /.well-known/csaf/)
+  csaf key      list the CSAF provider's OpenPGP signing keys, print the active public key; 'csaf key rotate'
   version       print the version
 
 Run 'aceso <command> --help' for the flags of a command.

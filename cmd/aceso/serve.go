@@ -26,6 +26,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.BoolVar(&demo, "demo", false, "load a small demo sector (a CSIRT and three hospitals with users) on start")
 	secure := fs.Bool("secure-cookies", false, "Aceso is reached over HTTPS (directly or via a proxy): Secure cookies and HSTS (env ACESO_SECURE_COOKIES)")
 	noMigrate := fs.Bool("no-migrate", false, "do not apply database migrations on start; refuse to start on an outdated schema (env ACESO_AUTO_MIGRATE=false)")
+	publicURL := fs.String("public-url", "", "external base `URL` clients reach Aceso at, e.g. https://cert.example; CSAF and TAXII links use it (env ACESO_PUBLIC_URL)")
 	cfg, err := parseConfig(fs, args, getenv)
 	if err != nil {
 		return err
@@ -38,6 +39,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	if *noMigrate {
 		cfg.AutoMigrate = false
+	}
+	if *publicURL != "" {
+		cfg.PublicURL = *publicURL
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
@@ -60,6 +64,18 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	defer db.Close()
+	// A wrong or missing key passphrase stops the start before anything is
+	// served; a stored plaintext key is encrypted once a passphrase is set.
+	kr := csafKeyring(cfg, db)
+	if err := protectCSAFKeys(ctx, kr, stdout); err != nil {
+		return err
+	}
+	if len(kr.Passphrase) == 0 {
+		log.Warn("the CSAF signing key is stored unencrypted in the database; set ACESO_CSAF_KEY_PASSPHRASE_FILE to encrypt it")
+	}
+	if cfg.PublicURL == "" {
+		log.Warn("public_url is not set: CSAF provider and TAXII links follow each request's Host header; set --public-url or ACESO_PUBLIC_URL")
+	}
 	if err := bootstrap(ctx, db, cfg, stdout); err != nil {
 		return err
 	}
@@ -69,7 +85,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		}
 	}
 	srv, err := web.New(web.Options{DB: db, Log: log, Version: buildVersion(), SecureCookies: cfg.SecureCookies,
-		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, MaxBodyBytes: cfg.MaxBodyBytes})
+		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax, MaxBodyBytes: cfg.MaxBodyBytes,
+		PublicURL: cfg.PublicURL, CSAFKeyPassphrase: kr.Passphrase})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/ProtonMail/go-crypto/openpgp/s2k"
 	gocvss20 "github.com/pandatix/go-cvss/20"
 	gocvss30 "github.com/pandatix/go-cvss/30"
 	gocvss31 "github.com/pandatix/go-cvss/31"
@@ -94,14 +95,21 @@ type (
 		Vulnerabilities []csafVuln   `json:"vulnerabilities,omitempty"`
 	}
 	csafDocument struct {
-		Category     string          `json:"category"`
-		CSAFVersion  string          `json:"csaf_version"`
-		Distribution csafDistrib     `json:"distribution"`
-		Notes        []csafNote      `json:"notes,omitempty"`
-		Publisher    csafPublisher   `json:"publisher"`
-		References   []csafReference `json:"references,omitempty"`
-		Title        string          `json:"title"`
-		Tracking     csafTracking    `json:"tracking"`
+		Acknowledgments []csafAck       `json:"acknowledgments,omitempty"`
+		Category        string          `json:"category"`
+		CSAFVersion     string          `json:"csaf_version"`
+		Distribution    csafDistrib     `json:"distribution"`
+		Notes           []csafNote      `json:"notes,omitempty"`
+		Publisher       csafPublisher   `json:"publisher"`
+		References      []csafReference `json:"references,omitempty"`
+		Title           string          `json:"title"`
+		Tracking        csafTracking    `json:"tracking"`
+	}
+	csafAck struct {
+		Names        []string `json:"names,omitempty"`
+		Organization string   `json:"organization,omitempty"`
+		Summary      string   `json:"summary,omitempty"`
+		URLs         []string `json:"urls,omitempty"`
 	}
 	csafDistrib struct {
 		Text string `json:"text,omitempty"`
@@ -307,18 +315,29 @@ func CSAFDocument(a *advisory.Advisory, pub CSAFPublisher) ([]byte, error) {
 	doc.Tracking.Generator.Engine.Name = "Aceso"
 	doc.Tracking.Generator.Engine.Version = pub.Engine
 	doc.Notes = notes(a.Notes)
-	orig := strings.TrimSpace(a.Publisher)
-	if orig == "" {
-		orig = "an unnamed publisher"
+	role := "Redistributor"
+	if a.Authored {
+		// The CSIRT's own advisory: its history and credits are its own, and
+		// no note may call it a redistribution.
+		role = "Publisher"
+		if h := revisionHistory(a.RevisionHistory, version, cur); h != nil {
+			doc.Tracking.RevisionHistory = h
+		}
+		doc.Acknowledgments = acknowledgments(a.Acknowledgments)
+	} else {
+		orig := strings.TrimSpace(a.Publisher)
+		if orig == "" {
+			orig = "an unnamed publisher"
+		}
+		doc.Notes = append(doc.Notes, csafNote{Category: "general", Title: "Distribution",
+			Text: fmt.Sprintf("Originally published by %s as %s. Redistributed unchanged in substance by %s, which is not its author.", orig, a.ID, pub.Name)})
 	}
-	doc.Notes = append(doc.Notes, csafNote{Category: "general", Title: "Distribution",
-		Text: fmt.Sprintf("Originally published by %s as %s. Redistributed unchanged in substance by %s, which is not its author.", orig, a.ID, pub.Name)})
 	doc.References = references(a.References)
 	if isAbsURL(a.Source) {
 		doc.References = append(doc.References, csafReference{Category: "external", Summary: "Original document", URL: a.Source})
 	}
 	if !slices.ContainsFunc(doc.References, func(r csafReference) bool { return r.Category == "external" }) {
-		doc.References = append(doc.References, csafReference{Category: "external", Summary: "Redistributor", URL: pub.Namespace})
+		doc.References = append(doc.References, csafReference{Category: "external", Summary: role, URL: pub.Namespace})
 	}
 
 	known := map[string]bool{}
@@ -338,6 +357,49 @@ func CSAFDocument(a *advisory.Advisory, pub CSAFPublisher) ([]byte, error) {
 		return nil, aceso.Errorf(aceso.EINVALID, "csaf: advisory %s has no products or no vulnerabilities to publish", a.ID)
 	}
 	return json.MarshalIndent(d, "", "  ")
+}
+
+// revisionHistory writes an authored advisory's history, oldest first. It
+// is used only when it agrees with the tracking data (CSAF 6.1.16: the last
+// number is the document version; 6.1.14: sorted by date, none after the
+// current release); otherwise nil, and the caller keeps one entry.
+func revisionHistory(in []advisory.Revision, version string, cur time.Time) []csafRevision {
+	if len(in) == 0 || csafVersion(in[len(in)-1].Number) != version {
+		return nil
+	}
+	out := make([]csafRevision, 0, len(in))
+	seen := map[string]bool{}
+	for i, r := range in {
+		n := csafVersion(r.Number)
+		if seen[n] || r.Date.After(cur) || (i > 0 && r.Date.Before(in[i-1].Date)) {
+			return nil
+		}
+		seen[n] = true
+		s := strings.TrimSpace(r.Summary)
+		if s == "" {
+			s = "Revision " + n + "."
+		}
+		out = append(out, csafRevision{Date: csafTime(r.Date), Number: n, Summary: s})
+	}
+	return out
+}
+
+// acknowledgments keeps the entries that say something (each needs at
+// least one property; names and urls no empty items).
+func acknowledgments(in []advisory.Acknowledgment) []csafAck {
+	var out []csafAck
+	for _, a := range in {
+		c := csafAck{Names: nonEmpty(a.Names), Organization: strings.TrimSpace(a.Organization), Summary: strings.TrimSpace(a.Summary)}
+		for _, u := range a.URLs {
+			if isAbsURL(u) && !slices.Contains(c.URLs, u) {
+				c.URLs = append(c.URLs, u)
+			}
+		}
+		if c.Names != nil || c.Organization != "" || c.Summary != "" || c.URLs != nil {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func notes(in []advisory.Note) []csafNote {
@@ -633,19 +695,100 @@ func writeArmored(buf *bytes.Buffer, blockType string, fn func(io.Writer) error)
 	return w.Close()
 }
 
-// CSAFSigner signs documents with a private key read once.
-type CSAFSigner struct{ e *openpgp.Entity }
+// csafKeyProtection is how a stored private key is encrypted: Argon2id
+// S2K (RFC 9580; 3 passes, 4 lanes, 64 MiB, the RFC 9106 second
+// recommendation) with AES-256 in OCB mode, since go-crypto allows
+// Argon2 only together with AEAD key protection. Only Aceso reads the
+// stored key back, so the newer packet format costs no interoperability.
+func csafKeyProtection() *packet.Config {
+	return &packet.Config{
+		DefaultCipher: packet.CipherAES256,
+		AEADConfig:    &packet.AEADConfig{DefaultMode: packet.AEADModeOCB},
+		S2KConfig: &s2k.Config{S2KMode: s2k.Argon2S2K,
+			Argon2Config: &s2k.Argon2Config{NumberOfPasses: 3, DegreeOfParallelism: 4, Memory: 64 << 10}},
+	}
+}
 
-// NewCSAFSigner reads an armored private key (see NewCSAFSigningKey).
-func NewCSAFSigner(armoredPrivate string) (*CSAFSigner, error) {
+// readCSAFPrivateKey reads exactly one armored private key.
+func readCSAFPrivateKey(armoredPrivate string) (*openpgp.Entity, error) {
 	el, err := openpgp.ReadArmoredKeyRing(strings.NewReader(armoredPrivate))
 	if err != nil {
 		return nil, fmt.Errorf("openpgp key: %w", err)
 	}
-	if len(el) != 1 || el[0].PrivateKey == nil || el[0].PrivateKey.Encrypted {
-		return nil, aceso.Errorf(aceso.EINVALID, "openpgp key: want one unencrypted private key, got %d keys", len(el))
+	if len(el) != 1 || el[0].PrivateKey == nil {
+		return nil, aceso.Errorf(aceso.EINVALID, "openpgp key: want one private key, got %d keys", len(el))
 	}
-	return &CSAFSigner{e: el[0]}, nil
+	return el[0], nil
+}
+
+// CSAFKeyEncrypted reports whether an armored private key is protected by
+// a passphrase.
+func CSAFKeyEncrypted(armoredPrivate string) (bool, error) {
+	e, err := readCSAFPrivateKey(armoredPrivate)
+	if err != nil {
+		return false, err
+	}
+	return e.PrivateKey.Encrypted, nil
+}
+
+// EncryptCSAFKey returns the armored private key encrypted with
+// passphrase (see csafKeyProtection); the public part and the
+// fingerprint stay the same. An already encrypted key is refused rather
+// than wrapped twice.
+func EncryptCSAFKey(armoredPrivate string, passphrase []byte) (string, error) {
+	if len(passphrase) == 0 {
+		return "", aceso.Errorf(aceso.EINVALID, "openpgp key: empty passphrase")
+	}
+	e, err := readCSAFPrivateKey(armoredPrivate)
+	if err != nil {
+		return "", err
+	}
+	if e.PrivateKey.Encrypted {
+		return "", aceso.Errorf(aceso.EINVALID, "openpgp key: already encrypted")
+	}
+	if err := e.EncryptPrivateKeys(passphrase, csafKeyProtection()); err != nil {
+		return "", fmt.Errorf("openpgp key: encrypt: %w", err)
+	}
+	var buf bytes.Buffer
+	// The self-signatures are kept as they are: re-signing would need the
+	// key that was just encrypted.
+	if err := writeArmored(&buf, openpgp.PrivateKeyType, func(w io.Writer) error { return e.SerializePrivateWithoutSigning(w, nil) }); err != nil {
+		return "", err
+	}
+	return buf.String(), nil
+}
+
+// CSAFSigner signs documents with a private key read once.
+type CSAFSigner struct{ e *openpgp.Entity }
+
+// NewCSAFSigner reads an unencrypted armored private key (see
+// NewCSAFSigningKey).
+func NewCSAFSigner(armoredPrivate string) (*CSAFSigner, error) {
+	return OpenCSAFSigner(armoredPrivate, nil)
+}
+
+// OpenCSAFSigner reads an armored private key and, when it is encrypted,
+// decrypts it in memory with passphrase (an Argon2id derivation: about
+// 64 MiB and a fraction of a second, so callers keep the signer). A
+// missing or wrong passphrase is EINVALID and says so; a passphrase given
+// for an unencrypted key is not needed and not an error.
+func OpenCSAFSigner(armoredPrivate string, passphrase []byte) (*CSAFSigner, error) {
+	e, err := readCSAFPrivateKey(armoredPrivate)
+	if err != nil {
+		return nil, err
+	}
+	if e.PrivateKey.Encrypted {
+		if len(passphrase) == 0 {
+			return nil, aceso.Errorf(aceso.EINVALID, "openpgp key %X is encrypted: a passphrase is needed", e.PrimaryKey.Fingerprint)
+		}
+		if err := e.DecryptPrivateKeys(passphrase); err != nil {
+			return nil, aceso.Wrap(aceso.EINVALID, err, "openpgp key %X: the passphrase does not open it (wrong passphrase?)", e.PrimaryKey.Fingerprint)
+		}
+	}
+	if e.PrivateKey.Encrypted {
+		return nil, aceso.Errorf(aceso.EINVALID, "openpgp key %X: still encrypted after decryption", e.PrimaryKey.Fingerprint)
+	}
+	return &CSAFSigner{e: e}, nil
 }
 
 // Sign returns an armored detached signature of data.

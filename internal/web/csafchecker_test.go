@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aceso-health/aceso/internal/access"
 	"github.com/aceso-health/aceso/internal/store"
 	"github.com/aceso-health/aceso/internal/store/storetest"
+	"github.com/aceso-health/aceso/internal/web"
 )
 
 // checkerReport is the part of csaf_checker's JSON report the test reads.
@@ -42,9 +44,10 @@ var notTestable = map[int]string{
 // TestCSAFCheckerAcceptsProvider runs the reference checker (BSI's
 // csaf_checker v3.7.0) against the provider over TLS: once as the public
 // and once with the CSIRT's token (so that the GREEN and AMBER directories
-// are checked too). The domain must pass the csaf_trusted_provider rules
-// and no requirement except the documented untestable alternatives may
-// report an error.
+// are checked too), and once more after a key rotation, when
+// provider-metadata.json lists the new and the retired key. The domain
+// must pass the csaf_trusted_provider rules and no requirement except the
+// documented untestable alternatives may report an error.
 func TestCSAFCheckerAcceptsProvider(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		if os.Getenv("CI") != "" {
@@ -60,16 +63,25 @@ func TestCSAFCheckerAcceptsProvider(t *testing.T) {
 			t.Skip("the checker exercises HTTP only; one backend is enough")
 		}
 		w := newCSAFWorld(t, db)
+		// One advisory the CSIRT wrote itself (two revisions) beside the republished ones.
+		publishAuthoredAdvisory(t, w.world)
 		domain := strings.TrimPrefix(w.tls.URL, "https://")
 		tests := []struct {
-			name string
-			args []string
+			name   string
+			args   []string
+			rotate bool // rotate the signing key first: two keys are listed
 		}{
 			{name: "public"},
 			{name: "csirt token", args: []string{"-H", "Authorization: Bearer " + w.csirtToken}},
+			{name: "public after key rotation", rotate: true},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
+				if tt.rotate {
+					if _, err := (web.CSAFKeyring{DB: db}).Rotate(context.Background(), access.System, web.DefaultCSAFKeyGrace); err != nil {
+						t.Fatal(err)
+					}
+				}
 				out := filepath.Join(t.TempDir(), "report.json")
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 				defer cancel()

@@ -57,13 +57,19 @@ const csafCacheMax = 20000
 // csafProvider serves Aceso as a CSAF 2.0 trusted provider. Rendered
 // documents are cached by advisory row and update time, so that hashes
 // and signatures are computed once per revision, not per request.
+// Signatures are cached per signing key: the active key is read from the
+// database on every request that needs it, so a rotation (by the API, the
+// CLI or another node) takes effect at the next request.
 type csafProvider struct {
-	s      *Server
-	mu     sync.Mutex
-	docs   map[string]*csafEntry // key: advisory id + updated_at
-	sigs   map[string][]byte     // key: sha512 of the document
-	signer *share.CSAFSigner
-	key    store.CSAFKey
+	s    *Server
+	mu   sync.Mutex
+	docs map[string]*csafEntry // key: advisory id + updated_at
+	sigs map[string][]byte     // key: signing key fingerprint + sha512 of the document
+	// signMu serialises opening a key: decrypting it costs an Argon2id
+	// derivation (64 MiB), which concurrent requests must not repeat.
+	signMu   sync.Mutex
+	signer   *share.CSAFSigner
+	signerFP string // fingerprint of the key signer holds
 }
 
 // registerCSAFProviderRoutes serves /.well-known/csaf/: provider-metadata.json,
@@ -78,6 +84,9 @@ func (s *Server) registerCSAFProviderRoutes() {
 		Summary: "The provider's OpenPGP public key (<FINGERPRINT>.asc)"}, cp.publicKey)
 	s.feedRoute(Route{Method: get, Path: "/.well-known/csaf/service.json", Auth: Public, Act: access.ActRead, API: true,
 		Summary: "ROLIE service document listing the CSAF feeds the caller may read"}, cp.service)
+	s.handle(Route{Method: http.MethodPost, Path: "/api/v1/csaf/keys/rotate", Auth: User, Act: access.ActManageOrgs, API: true,
+		Body: "CSAFKeyRotate", Resp: "CSAFKeyList",
+		Summary: "Rotate the CSAF provider's signing key (CSIRT administrators): a new key signs from now on; the old one stays listed in provider-metadata.json for the grace period (default 30d)"}, cp.apiRotate)
 	for _, d := range csafDirs {
 		auth, who := Public, "no authentication"
 		if d.channel != share.ChannelPublic {
@@ -115,36 +124,54 @@ func readable(d csafDir, p access.Principal) bool {
 	return d.channel == share.ChannelPublic || p.OrgID != 0 || p.IsSystem()
 }
 
-// signerKey loads (or creates, at first use) the signing key.
+// signerKey returns a signer for the active key (created at first use).
+// The key is read on every call, which costs one small query; it is
+// opened (decrypted) only when its fingerprint changes.
 func (cp *csafProvider) signerKey(ctx context.Context) (*share.CSAFSigner, store.CSAFKey, error) {
-	cp.mu.Lock()
-	defer cp.mu.Unlock()
-	if cp.signer != nil {
-		return cp.signer, cp.key, nil
-	}
-	k, err := CSAFKey(ctx, cp.s.db, cp.s.now)
+	k, err := cp.s.csafKeys().Active(ctx)
 	if err != nil {
 		return nil, k, err
 	}
-	sg, err := share.NewCSAFSigner(k.Private)
+	cp.signMu.Lock()
+	defer cp.signMu.Unlock()
+	if cp.signer != nil && cp.signerFP == k.Fingerprint {
+		return cp.signer, k, nil
+	}
+	sg, err := share.OpenCSAFSigner(k.Private, cp.s.opt.CSAFKeyPassphrase)
 	if err != nil {
 		return nil, k, fmt.Errorf("csaf key: %w", err)
 	}
-	cp.signer, cp.key = sg, k
+	cp.signer, cp.signerFP = sg, k.Fingerprint
+	cp.mu.Lock()
+	clear(cp.sigs) // signatures of the previous key are never served again
+	cp.mu.Unlock()
 	return sg, k, nil
 }
 
-// CSAFKey returns the provider's OpenPGP key, generating and storing an
-// Ed25519 key at first use; the CLI (`aceso csaf key`) and the server share it.
-func CSAFKey(ctx context.Context, db *store.DB, now func() time.Time) (store.CSAFKey, error) {
-	return db.CSAFKey(ctx, func() (store.CSAFKey, error) {
-		name := "Aceso CSAF provider"
-		if o, err := db.CSIRT(ctx); err == nil && o.Name != "" {
-			name = o.Name + " CSAF provider"
-		}
-		k, err := share.NewCSAFSigningKey(name, "", now())
-		return store.CSAFKey{Fingerprint: k.Fingerprint, Public: k.Public, Private: k.Private}, err
-	})
+// listedKeys returns the keys provider-metadata.json lists: the active one
+// (created at first use) first, then retired keys still in their grace
+// period, newest first.
+func (cp *csafProvider) listedKeys(ctx context.Context) ([]store.CSAFKey, error) {
+	if _, err := cp.s.csafKeys().Active(ctx); err != nil {
+		return nil, err
+	}
+	keys, err := cp.s.db.CSAFKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := cp.s.now()
+	return slices.DeleteFunc(keys, func(k store.CSAFKey) bool { return !k.Listed(now) }), nil
+}
+
+// publicBase is what absolute URLs written for machines start with: the
+// configured public URL or, when there is none (a demo), the scheme and
+// Host header of the request — which a client controls and a proxy may
+// rewrite, hence the start-up warning in that case.
+func (s *Server) publicBase(r *http.Request) string {
+	if s.opt.PublicURL != "" {
+		return strings.TrimSuffix(s.opt.PublicURL, "/")
+	}
+	return baseURL(r, s.opt.SecureCookies)
 }
 
 // publisher is the CSAF publisher: the deployment's CSIRT, with the
@@ -170,7 +197,7 @@ func (cp *csafProvider) entries(ctx context.Context, r *http.Request, p access.P
 	if err != nil {
 		return nil, err
 	}
-	pub := cp.publisher(ctx, baseURL(r, cp.s.opt.SecureCookies))
+	pub := cp.publisher(ctx, cp.s.publicBase(r))
 	seen := map[string]bool{}
 	var out []*csafEntry
 	for _, a := range advs {
@@ -213,11 +240,11 @@ func (cp *csafProvider) entries(ctx context.Context, r *http.Request, p access.P
 }
 
 func (cp *csafProvider) metadata(w http.ResponseWriter, r *http.Request, p access.Principal) error {
-	_, key, err := cp.signerKey(r.Context())
+	keys, err := cp.listedKeys(r.Context())
 	if err != nil {
 		return err
 	}
-	base := baseURL(r, cp.s.opt.SecureCookies)
+	base := cp.s.publicBase(r)
 	pub := cp.publisher(r.Context(), base)
 	type feed struct {
 		Summary  string `json:"summary"`
@@ -249,6 +276,10 @@ func (cp *csafProvider) metadata(w http.ResponseWriter, r *http.Request, p acces
 		ds.ROLIE.Feeds = []feed{{Summary: "TLP:" + label + " advisories", TLPLabel: label, URL: ds.DirectoryURL + csafFeedName(d)}}
 		dists = append(dists, ds)
 	}
+	pgpKeys := make([]map[string]string, 0, len(keys))
+	for _, k := range keys {
+		pgpKeys = append(pgpKeys, map[string]string{"fingerprint": k.Fingerprint, "url": base + "/.well-known/csaf/openpgp/" + k.Fingerprint + ".asc"})
+	}
 	w.Header().Set("Cache-Control", "no-cache")
 	writeJSON(w, http.StatusOK, map[string]any{
 		"canonical_url":              base + "/.well-known/csaf/provider-metadata.json",
@@ -257,23 +288,26 @@ func (cp *csafProvider) metadata(w http.ResponseWriter, r *http.Request, p acces
 		"list_on_CSAF_aggregators":   true,
 		"metadata_version":           "2.0",
 		"mirror_on_CSAF_aggregators": true,
-		"public_openpgp_keys":        []map[string]string{{"fingerprint": key.Fingerprint, "url": base + "/.well-known/csaf/openpgp/" + key.Fingerprint + ".asc"}},
+		"public_openpgp_keys":        pgpKeys,
 		"publisher":                  map[string]string{"category": "coordinator", "name": pub.Name, "namespace": pub.Namespace},
 		"role":                       "csaf_trusted_provider",
 	})
 	return nil
 }
 
+// publicKey serves every key provider-metadata.json lists, so that a
+// retired key can be fetched until its grace period ends.
 func (cp *csafProvider) publicKey(w http.ResponseWriter, r *http.Request, _ access.Principal) error {
-	_, key, err := cp.signerKey(r.Context())
+	keys, err := cp.listedKeys(r.Context())
 	if err != nil {
 		return err
 	}
-	if !strings.EqualFold(r.PathValue("csaf_key"), key.Fingerprint+".asc") {
+	i := slices.IndexFunc(keys, func(k store.CSAFKey) bool { return strings.EqualFold(r.PathValue("csaf_key"), k.Fingerprint+".asc") })
+	if i < 0 {
 		return aceso.Errorf(aceso.ENOTFOUND, "key %.60q not found", r.PathValue("csaf_key"))
 	}
 	w.Header().Set("Content-Type", "application/pgp-keys")
-	_, _ = w.Write([]byte(key.Public))
+	_, _ = w.Write([]byte(keys[i].Public))
 	return nil
 }
 
@@ -312,7 +346,7 @@ func (cp *csafProvider) feed(w http.ResponseWriter, r *http.Request, p access.Pr
 	if err != nil {
 		return err
 	}
-	base := baseURL(r, cp.s.opt.SecureCookies) + "/.well-known/csaf/" + d.name + "/"
+	base := cp.s.publicBase(r) + "/.well-known/csaf/" + d.name + "/"
 	label, _ := share.CSAFLabel(d.label)
 	type link struct {
 		Rel  string `json:"rel"`
@@ -349,7 +383,7 @@ var rolieCSAFCategory = map[string]string{"scheme": "urn:ietf:params:rolie:categ
 
 // service is the ROLIE service document (CSAF 2.0 requirement 16).
 func (cp *csafProvider) service(w http.ResponseWriter, r *http.Request, p access.Principal) error {
-	base := baseURL(r, cp.s.opt.SecureCookies) + "/.well-known/csaf/"
+	base := cp.s.publicBase(r) + "/.well-known/csaf/"
 	var cols []map[string]any
 	for _, d := range csafDirs {
 		if !readable(d, p) {
@@ -456,14 +490,15 @@ func (cp *csafProvider) file(w http.ResponseWriter, r *http.Request, p access.Pr
 	return nil
 }
 
-// signature signs a document once per content.
+// signature signs a document once per content and signing key.
 func (cp *csafProvider) signature(ctx context.Context, e *csafEntry) ([]byte, error) {
-	sg, _, err := cp.signerKey(ctx)
+	sg, k, err := cp.signerKey(ctx)
 	if err != nil {
 		return nil, err
 	}
+	key := k.Fingerprint + "/" + e.sha512
 	cp.mu.Lock()
-	sig := cp.sigs[e.sha512]
+	sig := cp.sigs[key]
 	cp.mu.Unlock()
 	if sig != nil {
 		return sig, nil
@@ -475,7 +510,7 @@ func (cp *csafProvider) signature(ctx context.Context, e *csafEntry) ([]byte, er
 	if len(cp.sigs) >= csafCacheMax {
 		clear(cp.sigs)
 	}
-	cp.sigs[e.sha512] = sig
+	cp.sigs[key] = sig
 	cp.mu.Unlock()
 	return sig, nil
 }

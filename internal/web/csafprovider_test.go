@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"github.com/aceso-health/aceso/internal/share"
 	"github.com/aceso-health/aceso/internal/store"
 	"github.com/aceso-health/aceso/internal/store/storetest"
+	"github.com/aceso-health/aceso/internal/web"
 )
 
 func init() {
@@ -360,6 +362,161 @@ func TestCSAFProviderFeedClient(t *testing.T) {
 					t.Errorf("imported %d %v\nwant %d %v", len(got), got, len(want), want)
 				}
 			})
+		}
+	})
+}
+
+// plainGet fetches u from a plain-HTTP test server, as host when it is
+// not empty, with an optional token and Accept header.
+func plainGet(t *testing.T, ts *httptest.Server, u, host, token, accept string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	if host != "" {
+		req.Host = host
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	res, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+// absoluteURLs returns every string value of a JSON document that is an
+// http(s) URL.
+func absoluteURLs(v any) []string {
+	var out []string
+	switch x := v.(type) {
+	case string:
+		if strings.HasPrefix(x, "http://") || strings.HasPrefix(x, "https://") {
+			out = append(out, x)
+		}
+	case []any:
+		for _, e := range x {
+			out = append(out, absoluteURLs(e)...)
+		}
+	case map[string]any:
+		for _, e := range x {
+			out = append(out, absoluteURLs(e)...)
+		}
+	}
+	return out
+}
+
+// TestCSAFProviderPublicURL proves that with a configured public URL every
+// absolute URL the provider writes (canonical_url, directories, ROLIE
+// feeds and entries, the service document, key URLs, the publisher
+// namespace of each document) and the TAXII api_roots start with it, even
+// when a client sends "Host: evil.example"; and, as a control, that
+// without one they follow the Host header.
+func TestCSAFProviderPublicURL(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newCSAFWorld(t, db)
+		const pub = "https://csaf.cert.example"
+		srv, err := web.New(web.Options{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test", PublicURL: pub + "/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(srv)
+		t.Cleanup(ts.Close)
+		const evil = "evil.example"
+		// local turns a public URL into one of the test server.
+		local := func(t *testing.T, u string) string {
+			t.Helper()
+			rest, ok := strings.CutPrefix(u, pub+"/")
+			if !ok {
+				t.Fatalf("URL %q does not start with %s/", u, pub)
+			}
+			return ts.URL + "/" + rest
+		}
+		checked := 0
+		for _, token := range []string{"", w.csirtToken} {
+			st, body := plainGet(t, ts, ts.URL+"/.well-known/csaf/provider-metadata.json", evil, token, "")
+			if st != http.StatusOK {
+				t.Fatalf("metadata: %d %s", st, body)
+			}
+			var md struct {
+				Canonical string `json:"canonical_url"`
+				Publisher struct{ Namespace string }
+			}
+			_ = json.Unmarshal(body, &md)
+			if md.Canonical != pub+"/.well-known/csaf/provider-metadata.json" || md.Publisher.Namespace != pub {
+				t.Errorf("canonical_url %q, namespace %q", md.Canonical, md.Publisher.Namespace)
+			}
+			var feeds []string
+			for _, u := range absoluteURLs(decodeAny(t, body)) {
+				if u != pub && !strings.HasPrefix(u, pub+"/.well-known/csaf/") { // pub: the publisher namespace
+					t.Errorf("metadata URL %q", u)
+				}
+				if strings.HasSuffix(u, ".json") && strings.Contains(u, "/csaf-feed-tlp-") {
+					feeds = append(feeds, u)
+				}
+				checked++
+			}
+			if len(feeds) == 0 {
+				t.Fatal("no feeds in the metadata")
+			}
+			st, body = plainGet(t, ts, ts.URL+"/.well-known/csaf/service.json", evil, token, "")
+			if st != http.StatusOK {
+				t.Fatalf("service: %d", st)
+			}
+			for _, u := range absoluteURLs(decodeAny(t, body)) {
+				if !strings.HasPrefix(u, pub+"/.well-known/csaf/") {
+					t.Errorf("service.json URL %q", u)
+				}
+				checked++
+			}
+			for _, f := range feeds {
+				st, body := plainGet(t, ts, local(t, f), evil, token, "")
+				if st != http.StatusOK {
+					t.Fatalf("%s: %d", f, st)
+				}
+				var feed rolie
+				_ = json.Unmarshal(body, &feed)
+				for _, u := range absoluteURLs(decodeAny(t, body)) {
+					if !strings.HasPrefix(u, pub+"/.well-known/csaf/") && !strings.HasPrefix(u, "https://docs.oasis-open.org/") {
+						t.Errorf("feed URL %q", u)
+					}
+					checked++
+				}
+				if len(feed.Feed.Entry) == 0 {
+					continue
+				}
+				st, doc := plainGet(t, ts, local(t, feed.Feed.Entry[0].Link[0].Href), evil, token, "")
+				var d struct {
+					Document struct{ Publisher struct{ Namespace string } }
+				}
+				if err := json.Unmarshal(doc, &d); st != http.StatusOK || err != nil || d.Document.Publisher.Namespace != pub {
+					t.Errorf("document: %d, namespace %q", st, d.Document.Publisher.Namespace)
+				}
+				if strings.Contains(string(doc), evil) {
+					t.Error("document mentions the request's Host")
+				}
+			}
+		}
+		st, body := plainGet(t, ts, ts.URL+"/taxii2/", evil, "", "application/taxii+json;version=2.1")
+		var disc struct {
+			Default  string   `json:"default"`
+			APIRoots []string `json:"api_roots"`
+		}
+		if err := json.Unmarshal(body, &disc); st != http.StatusOK || err != nil || disc.Default != pub+"/taxii2/api/" || !slices.Equal(disc.APIRoots, []string{pub + "/taxii2/api/"}) {
+			t.Errorf("TAXII discovery: %d %s", st, body)
+		}
+		if checked < 10 {
+			t.Errorf("only %d URLs checked", checked)
+		}
+		// Control: the server without a public URL follows the Host header.
+		plain := httptest.NewServer(w.srv)
+		t.Cleanup(plain.Close)
+		if _, body := plainGet(t, plain, plain.URL+"/.well-known/csaf/provider-metadata.json", evil, "", ""); !strings.Contains(string(body), `"http://evil.example/.well-known/csaf/provider-metadata.json"`) {
+			t.Errorf("without public URL: %.300s", body)
 		}
 	})
 }

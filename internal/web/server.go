@@ -33,6 +33,14 @@ type Options struct {
 	SessionIdle   time.Duration // idle timeout of a session
 	SessionMax    time.Duration // absolute lifetime of a session
 	MaxBodyBytes  int64         // limit of a request body (JSON and forms)
+	// PublicURL is the deployment's external base URL (scheme and host,
+	// no trailing slash, e.g. "https://cert.example"): every absolute URL
+	// written for machines (CSAF provider, TAXII discovery) uses it. Empty:
+	// they follow each request's Host header, which only suits a demo.
+	PublicURL string
+	// CSAFKeyPassphrase, when set, encrypts the CSAF signing key at rest;
+	// it is used in memory only and never logged.
+	CSAFKeyPassphrase []byte
 	// Throttles for failed logins; nil gets defaults (10 per account, 50 per
 	// address in 15 minutes).
 	AccountThrottle *access.Throttle

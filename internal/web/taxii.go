@@ -352,7 +352,7 @@ func (s *Server) taxiiDiscovery(w http.ResponseWriter, r *http.Request, _ access
 	if err := needTAXII(r); err != nil {
 		return err
 	}
-	root := baseURL(r, s.opt.SecureCookies) + "/taxii2/api/"
+	root := s.publicBase(r) + "/taxii2/api/"
 	writeTAXII(w, http.StatusOK, map[string]any{
 		"title":       "Aceso TAXII 2.1 server",
 		"description": "Sector sharing: advisories, shared indicators and contributed intelligence, filtered by TLP 2.0 per collection.",
