@@ -163,7 +163,10 @@ func (p *parser) document(d *rawDocument) {
 		label := d.Distribution.TLP.Label
 		a.TLP = mapTLP(label)
 		if a.TLP == "" {
-			p.warnf("document.distribution.tlp.label: unknown label %q", label)
+			// Fail closed: a label we cannot read must not make the
+			// advisory look unlabelled (which every member may see).
+			a.TLP = TLPUnrecognised
+			p.warnf("document.distribution.tlp.label: unknown label %q; the advisory is kept to the CSIRT", label)
 		}
 	}
 	if t := d.Tracking; t == nil {
@@ -276,6 +279,12 @@ func (p *parser) references(field string, in []Reference) []Reference {
 
 // mapTLP maps a CSAF 2.0 TLP label (TLP 1.0 words) to its TLP 2.0 string;
 // it returns "" for an unknown label.
+// TLPUnrecognised is stored for an advisory whose distribution names a TLP
+// label that is not one of TLP 1.0/2.0's. It is not a valid label, so the
+// sharing rule admits no member and no exporter emits the advisory: only the
+// CSIRT sees it until a corrected revision arrives.
+const TLPUnrecognised = "TLP:UNRECOGNISED"
+
 func mapTLP(label string) string {
 	l := strings.ToUpper(strings.TrimSpace(label))
 	l = strings.TrimPrefix(l, "TLP:")

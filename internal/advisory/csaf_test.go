@@ -282,7 +282,7 @@ func TestParseMinimalDocuments(t *testing.T) {
 			"document.csaf_version: missing", "document.publisher: missing", "document.tracking: missing"}, "", 0, false},
 		{"BOM and white TLP", "\xEF\xBB\xBF" + `{"document": {"distribution": {"tlp": {"label": "white"}}}}`, nil, "TLP:CLEAR", 0, false},
 		{"unknown TLP", `{"document": {"distribution": {"tlp": {"label": "PURPLE"}}}}`,
-			[]string{`document.distribution.tlp.label: unknown label "PURPLE"`}, "", 0, false},
+			[]string{`document.distribution.tlp.label: unknown label "PURPLE"; the advisory is kept to the CSIRT`}, TLPUnrecognised, 0, false},
 		{"mistyped field is skipped, not fatal", `{"document": {"title": 5}, "product_tree": {"full_product_names": [{"name": "X 500", "product_id": "A"}]}}`,
 			[]string{"document.title: number where string was expected"}, "", 1, true},
 		{"vulnerabilities without product tree", `{"document": {}, "vulnerabilities": [{"product_status": {"known_affected": ["A"]}}]}`,
