@@ -166,6 +166,8 @@ type AlertDraft struct {
 // AlertDraft prefills an alert from an ingested advisory: title, summary
 // (summary notes and CVEs), actions (the publisher's remediations), the
 // advisory's TLP label (TLP:AMBER when it has none) and its affected members.
+// An advisory whose label keeps it with the CSIRT (TLP:AMBER+STRICT, RED,
+// or unreadable) offers no prefill: EINVALID says why (see alertAdvisoryTLP).
 func (d *DB) AlertDraft(ctx context.Context, p access.Principal, advisoryID int64) (AlertDraft, error) {
 	var dr AlertDraft
 	if err := authorizeAlertCSIRT(p, access.ActAnalyse); err != nil {
@@ -175,9 +177,13 @@ func (d *DB) AlertDraft(ctx context.Context, p access.Principal, advisoryID int6
 	if err != nil {
 		return dr, err
 	}
+	label, err := alertAdvisoryTLP(a.ID, a.TrackingID, a.TLP)
+	if err != nil {
+		return dr, err
+	}
 	dr.Advisory = a
 	in := AlertInput{AdvisoryID: a.ID, Audience: AudienceAffected, Title: trunc(a.TrackingID+": "+a.Title, 300)}
-	in.TLP = advisoryTLP(a.TLP)
+	in.TLP = label
 	var sum, act []string
 	seen := map[string]bool{}
 	if a.Doc != nil {
@@ -206,13 +212,64 @@ func (d *DB) AlertDraft(ctx context.Context, p access.Principal, advisoryID int6
 	return dr, d.translate(err)
 }
 
-// advisoryTLP reads an advisory's stored label; an unlabelled or unreadable
-// one becomes TLP:AMBER, so that an alert never defaults to wider sharing.
-func advisoryTLP(s string) share.TLP {
-	if l, err := share.ParseTLP(s); err == nil && s != "" {
-		return l
+// alertAdvisoryTLP reads the stored label of the advisory an alert is
+// written from, and refuses an advisory whose content may not reach the
+// members: an alert passes the advisory's text (summary, remediations,
+// tracking id) and its "affected" audience on to member organisations. To
+// the TLP rule an advisory is an object of an outside originator addressed
+// to the CSIRT (see advisoryLabelSets), and a member is a client of the
+// CSIRT; a label that share.MayReceive refuses to such a client
+// (TLP:AMBER+STRICT, RED) or that is unreadable (fail closed) stays with
+// the CSIRT. An unlabelled advisory reaches every organisation; its alert
+// defaults to TLP:AMBER, so that an alert never defaults to wider sharing.
+func alertAdvisoryTLP(advisoryID int64, tracking, stored string) (share.TLP, error) {
+	if stored == "" {
+		return share.TLPAmber, nil
 	}
-	return share.TLPAmber
+	l, err := share.ParseTLP(stored)
+	if err != nil {
+		return share.TLPUnknown, aceso.Errorf(aceso.EINVALID,
+			"advisory_id %d: advisory %s has no readable TLP label: its content stays with the CSIRT; write the alert from scratch without advisory_id", advisoryID, tracking)
+	}
+	const csirt, member = 1, 2 // any two distinct ids: the rule compares ids, never their values
+	client := share.Recipient{OrgID: member, InCommunity: true, ClientOf: []int64{csirt}}
+	if !share.MayReceive(l, 0, client, share.To(csirt)) {
+		return l, aceso.Errorf(aceso.EINVALID,
+			"advisory_id %d: advisory %s is %s: its content stays with the CSIRT; write the alert from scratch without advisory_id", advisoryID, tracking, l)
+	}
+	return l, nil
+}
+
+// advisoryRecipientsMayReceive checks that every recipient of an alert
+// written from an advisory may receive the advisory itself, under
+// share.MayReceive with the recipient as recipientOf builds it and the
+// advisory's audience share.To(csirt), originator 0. alertAdvisoryTLP has
+// refused the labels no member receives; this holds the rule for each
+// actual recipient, so that an organisation the deployment does not make a
+// client of the CSIRT never gets an AMBER advisory's text through an alert.
+func (tx *Tx) advisoryRecipientsMayReceive(ctx context.Context, advisoryID int64, tracking string, label share.TLP, csirt int64, orgs []access.Org, people []Person) error {
+	check := func(who access.Principal, name string) error {
+		r, err := recipientOf(ctx, tx.tx, who)
+		if err != nil {
+			return err
+		}
+		if !share.MayReceive(label, 0, r, share.To(csirt)) {
+			return aceso.Errorf(aceso.EINVALID,
+				"advisory_id %d: advisory %s is %s, which %s may not receive; leave them out or write the alert from scratch without advisory_id", advisoryID, tracking, label, name)
+		}
+		return nil
+	}
+	for _, o := range orgs {
+		if err := check(access.Principal{OrgID: o.ID}, o.Name); err != nil {
+			return err
+		}
+	}
+	for _, x := range people {
+		if err := check(access.Principal{OrgID: x.OrgID, UserID: x.ID}, x.Email); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 const maxAlertText = 20000
@@ -271,16 +328,21 @@ func (tx *Tx) PublishAlert(ctx context.Context, p access.Principal, in AlertInpu
 			return a, fmt.Errorf("alert: no CSIRT organisation: %w", err)
 		}
 	}
+	var storedLabel string
 	if in.AdvisoryID != 0 {
-		var label, tracking string
-		err := tx.queryRow(ctx, "SELECT tlp, tracking_id FROM advisories WHERE id = $1", in.AdvisoryID).Scan(&label, &tracking)
+		var tracking string
+		err := tx.queryRow(ctx, "SELECT tlp, tracking_id FROM advisories WHERE id = $1", in.AdvisoryID).Scan(&storedLabel, &tracking)
 		if err == sql.ErrNoRows {
 			return a, aceso.Errorf(aceso.EINVALID, "advisory_id %d: no such advisory", in.AdvisoryID)
 		}
 		if err != nil {
 			return a, err
 		}
-		if al := advisoryTLP(label); al.Stricter(in.TLP) {
+		al, err := alertAdvisoryTLP(in.AdvisoryID, tracking, storedLabel)
+		if err != nil {
+			return a, err
+		}
+		if al.Stricter(in.TLP) {
 			return a, aceso.Errorf(aceso.EINVALID, "tlp %s is looser than the advisory's %s", in.TLP, al)
 		}
 		a.TrackingID = tracking
@@ -299,6 +361,13 @@ func (tx *Tx) PublishAlert(ctx context.Context, p access.Principal, in AlertInpu
 	}
 	if err != nil {
 		return a, err
+	}
+	// An unlabelled advisory reaches every organisation (advisoryLabelSets).
+	if a.AdvisoryID != nil && storedLabel != "" {
+		label, _ := share.ParseTLP(storedLabel) // alertAdvisoryTLP has read it
+		if err := tx.advisoryRecipientsMayReceive(ctx, in.AdvisoryID, a.TrackingID, label, origin, orgs, people); err != nil {
+			return a, err
+		}
 	}
 	a.OrgID, a.Title, a.Summary, a.Actions, a.TLP, a.Audience = origin, in.Title, in.Summary, in.Actions, in.TLP, in.Audience
 	a.Deadline, a.CreatedBy, a.CreatedAt = in.Deadline, principalName(p), tx.now

@@ -4,10 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/aceso-health/aceso/internal/access"
 	"github.com/aceso-health/aceso/internal/audit"
+	"github.com/aceso-health/aceso/internal/incident"
+	"github.com/aceso-health/aceso/internal/share"
 )
 
 // Audit appends an entry for a change made in this transaction, chained to
@@ -54,7 +57,8 @@ type AuditFilter struct {
 }
 
 // ListAudit returns an organisation's audit entries, newest first. Admins
-// read their own organisation's log; the CSIRT's admins may read any.
+// read their own organisation's log; the CSIRT's admins may read any, with
+// the content of TLP:RED incidents withheld (see redactRedIncidents).
 func (d *DB) ListAudit(ctx context.Context, p access.Principal, f AuditFilter) ([]audit.Entry, error) {
 	if err := access.Authorize(p, access.ActAdmin, f.OrgID); err != nil {
 		return nil, err
@@ -80,7 +84,94 @@ func (d *DB) ListAudit(ctx context.Context, p access.Principal, f AuditFilter) (
 		}
 		out = append(out, e)
 	}
-	return out, d.translate(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, d.translate(err)
+	}
+	return out, d.translate(redactRedIncidents(ctx, d.db, p, out))
+}
+
+// RedactedSummary replaces the summary of an audit entry about a TLP:RED
+// incident for a reader the incident is not for.
+const RedactedSummary = "restricted: TLP:RED incident"
+
+// redactRedIncidents withholds, at read time, what an audit log says about
+// a TLP:RED incident from a reader of another organisation (the CSIRT's
+// admins read every log) who is not one of its named persons: the entries
+// of incident code (object type "incident": its creation, updates,
+// transitions, tasks, observables, attachments, reports, named people)
+// carry its title, classification and names. The id, action, actor and
+// time stay; the summary becomes RedactedSummary. The label is the
+// incident's current one, decided by share.MayReceive as for the incident
+// itself; an unreadable label admits only its organisation (fail closed),
+// and so does an incident that cannot be found. The stored chain is
+// untouched, so VerifyAudit (which reports only ids and reasons) still
+// checks it; a redacted entry's hash no longer matches the summary shown.
+func redactRedIncidents(ctx context.Context, q querier, p access.Principal, entries []audit.Entry) error {
+	if p.IsSystem() {
+		return nil
+	}
+	var ids []int64
+	for _, e := range entries {
+		if e.ObjectType != tlpIncident || e.OrgID == p.OrgID {
+			continue
+		}
+		if id, err := strconv.ParseInt(e.ObjectID, 10, 64); err == nil && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	type inc struct {
+		org   int64
+		label share.TLP
+	}
+	found := map[int64]inc{}
+	if len(ids) > 0 {
+		rows, err := q.QueryContext(ctx, "SELECT id, org_id, tlp FROM incidents WHERE id IN ("+placeholders(1, len(ids))+")", int64sAny(ids)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				id, org int64
+				label   string
+			)
+			if err := rows.Scan(&id, &org, &label); err != nil {
+				return err
+			}
+			found[id] = inc{org, incidentLabel(incident.TLP(label))}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	var red []int64
+	for id, r := range found {
+		if r.label == share.TLPRed || !r.label.Valid() {
+			red = append(red, id)
+		}
+	}
+	named, err := namedPeople(ctx, q, tlpIncident, red)
+	if err != nil {
+		return err
+	}
+	reader := tlpReader(p)
+	for i, e := range entries {
+		if e.ObjectType != tlpIncident || e.OrgID == p.OrgID {
+			continue
+		}
+		id, err := strconv.ParseInt(e.ObjectID, 10, 64)
+		r, ok := found[id]
+		switch {
+		case err != nil || !ok || r.org != e.OrgID:
+			// Not an incident of this log: fail closed.
+		case r.label != share.TLPRed && r.label.Valid():
+			continue
+		case share.MayReceive(r.label, r.org, reader, audienceOf(nil, named[id])):
+			continue
+		}
+		entries[i].Summary = RedactedSummary
+	}
+	return nil
 }
 
 func scanAudit(rows *sql.Rows) (audit.Entry, error) {

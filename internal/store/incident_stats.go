@@ -9,6 +9,7 @@ import (
 
 	"github.com/aceso-health/aceso/internal/access"
 	"github.com/aceso-health/aceso/internal/incident"
+	"github.com/aceso-health/aceso/internal/share"
 )
 
 // MinOrgsPerCell is the anonymity threshold of the sector statistics: a
@@ -33,7 +34,8 @@ func (c StatCell) Display() string {
 }
 
 // Statistics are the anonymised sector statistics over the incidents
-// shared with the CSIRT (duplicates counted once, as their original).
+// shared with the CSIRT (duplicates counted once, as their original),
+// TLP:RED incidents left out.
 type Statistics struct {
 	Total        StatCell   `json:"total"`
 	ByRSITClass  []StatCell `json:"by_rsit_class"`
@@ -65,16 +67,18 @@ func careImpact(ic incident.ImpactOnCare) string {
 // by impact on care for the CSIRT, suppressing every cell (the total too)
 // that counts fewer than MinOrgsPerCell distinct organisations.
 //
-// TLP:RED incidents are counted although most CSIRT users may not read
-// them: a count by class, month and impact on care, in cells of at least
-// MinOrgsPerCell organisations, names no organisation and carries none of
-// the incident's content, while leaving RED incidents out would hide the
-// most serious ones from the sector picture (and NIS2 statistics).
+// TLP:RED incidents (and incidents whose label does not read: fail
+// closed) are left out entirely. Every CSIRT user reads the statistics,
+// but a RED incident is for the CSIRT users its member named; and cell
+// suppression does not hide one: the counts of two date windows that
+// differ by a day tell an unnamed user that a RED incident of that class
+// and impact on care was shared on that day. The sector picture loses the
+// RED incidents; the CSIRT's named users know them from the incidents.
 func (d *DB) SectorStatistics(ctx context.Context, p access.Principal, f StatsFilter) (Statistics, error) {
 	if err := csirtOnly(p, access.ActRead); err != nil {
 		return Statistics{}, err
 	}
-	q := "SELECT org_id, rsit_class, aware_at, impact_on_care FROM incidents WHERE shared_with_csirt = TRUE AND duplicate_of IS NULL"
+	q := "SELECT org_id, rsit_class, aware_at, impact_on_care, tlp FROM incidents WHERE shared_with_csirt = TRUE AND duplicate_of IS NULL"
 	var args []any
 	if !f.From.IsZero() {
 		args = append(args, ts(f.From))
@@ -110,9 +114,13 @@ func (d *DB) SectorStatistics(ctx context.Context, p access.Principal, f StatsFi
 			class  string
 			aware  int64
 			impact string
+			label  string
 		)
-		if err := rows.Scan(&org, &class, &aware, &impact); err != nil {
+		if err := rows.Scan(&org, &class, &aware, &impact, &label); err != nil {
 			return Statistics{}, d.translate(err)
+		}
+		if l := incidentLabel(incident.TLP(label)); l == share.TLPRed || !l.Valid() {
+			continue
 		}
 		var ic incident.ImpactOnCare
 		_ = json.Unmarshal([]byte(impact), &ic) // a broken record counts as no impact

@@ -378,6 +378,11 @@ func (s *Server) alertNewPage(w http.ResponseWriter, r *http.Request, p access.P
 			return aceso.Errorf(aceso.EINVALID, "advisory %q must be an advisory id", v)
 		}
 		dr, err := s.db.AlertDraft(r.Context(), p, id)
+		if aceso.ErrorCode(err) == aceso.EINVALID {
+			// An advisory that stays with the CSIRT offers no text: the
+			// form stays empty and says why.
+			return s.renderAlertNew(w, r, p, http.StatusBadRequest, aceso.ErrorMessage(err), form)
+		}
 		if err != nil {
 			return err
 		}
@@ -461,6 +466,16 @@ func (s *Server) alertCreateSubmit(w http.ResponseWriter, r *http.Request, p acc
 	form := store.AlertInput{AdvisoryID: in.AdvisoryID, Title: in.Title, Summary: in.Summary, Actions: in.Actions, Deadline: in.Deadline,
 		Audience: store.Audience(in.Recipients), OrgIDs: in.OrgIDs, People: in.People}
 	form.TLP, _ = share.ParseTLP(in.TLP)
+	if form.AdvisoryID != 0 {
+		// A refused advisory is not offered again: the form keeps what was
+		// typed, without the advisory.
+		if _, derr := s.db.AlertDraft(r.Context(), p, form.AdvisoryID); aceso.ErrorCode(derr) == aceso.EINVALID {
+			form.AdvisoryID = 0
+			if form.Audience == store.AudienceAffected {
+				form.Audience = ""
+			}
+		}
+	}
 	return s.renderAlertNew(w, r, p, http.StatusBadRequest, aceso.ErrorMessage(err), form)
 }
 

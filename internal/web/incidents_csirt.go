@@ -34,7 +34,7 @@ func (s *Server) registerCSIRTIncidentRoutes() {
 	api(Route{Method: post, Path: ci + "/advice", Auth: User, Act: analyse, Summary: "CSIRT: advise the member (shown to it as CSIRT advice)", Body: "AdviceInput", Resp: "Advice"}, s.apiCSIRTAdvice)
 	api(Route{Method: post, Path: ci + "/link", Auth: User, Act: analyse, Summary: "CSIRT: link a related shared incident (of any member)", Body: "LinkInput", Resp: "CSIRTIncident"}, s.apiCSIRTLink)
 	api(Route{Method: post, Path: ci + "/merge", Auth: User, Act: analyse, Summary: "CSIRT: mark the incident a duplicate of another shared incident", Body: "MergeInput", Resp: "CSIRTIncident"}, s.apiCSIRTMerge)
-	api(Route{Method: get, Path: "/api/v1/csirt/statistics", Auth: User, Act: read, Summary: "CSIRT: anonymised sector statistics (cells of fewer than 3 organisations suppressed; ?from, ?to as YYYY-MM-DD)", Resp: "Statistics"}, s.apiCSIRTStatistics)
+	api(Route{Method: get, Path: "/api/v1/csirt/statistics", Auth: User, Act: read, Summary: "CSIRT: anonymised sector statistics (TLP:RED incidents left out; cells of fewer than 3 organisations suppressed; ?from, ?to as YYYY-MM-DD)", Resp: "Statistics"}, s.apiCSIRTStatistics)
 	api(Route{Method: get, Path: "/api/v1/csirt/statistics.csv", Auth: User, Act: read, Summary: "CSIRT: the sector statistics as CSV (dimension,key,count; suppressed counts read <3)"}, s.apiCSIRTStatisticsCSV)
 
 	const pg = "/csirt/incidents/{incident}"
