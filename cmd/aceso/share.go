@@ -75,11 +75,11 @@ func cmdShare(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		if err != nil {
 			return err
 		}
-		res, skipped, err := importMISP(ctx, db, p, fs.Arg(0))
+		res, skipped, red, err := importMISP(ctx, db, p, fs.Arg(0))
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "imported %d MISP events into %s (%d already held, %d unreadable)\n", res.Added, org, res.Duplicates, skipped)
+		fmt.Fprintf(stdout, "imported %d MISP events into %s (%d already held, %d unreadable, %d TLP:RED not stored)\n", res.Added, org, res.Duplicates, skipped, red)
 		return nil
 	}
 	ch := share.Channel(strings.ToLower(channel))
@@ -217,23 +217,25 @@ func redactURL(s string) string {
 // events are read next to it. Unreadable events are counted and skipped
 // (a feed is imported tolerantly, see store.CollectMISPFeed); an unreadable
 // src is an error.
-func importMISP(ctx context.Context, db *store.DB, p access.Principal, src string) (store.IntelResult, int, error) {
+//
+// TLP:RED events are not stored (RED is for named people, intel belongs to an
+// organisation); they are counted in red.
+func importMISP(ctx context.Context, db *store.DB, p access.Principal, src string) (_ store.IntelResult, skipped, red int, _ error) {
 	data, err := fetch(ctx, src, nil)
 	if err != nil {
-		return store.IntelResult{}, 0, err
+		return store.IntelResult{}, 0, 0, err
 	}
 	var items []store.Intel
-	skipped := 0
 	if ev, err := share.ParseMISPEvent(data); err == nil {
 		it, _, err := store.MISPIntel(ev, src)
 		if err != nil {
-			return store.IntelResult{}, 0, fmt.Errorf("%s: %w", src, err)
+			return store.IntelResult{}, 0, 0, fmt.Errorf("%s: %w", src, err)
 		}
 		items = append(items, it)
 	} else {
 		man, merr := share.ParseMISPManifest(data)
 		if merr != nil || len(man) == 0 {
-			return store.IntelResult{}, 0, aceso.Errorf(aceso.EINVALID, "%s: neither a MISP event nor a feed manifest (%s)", redactURL(src), aceso.ErrorMessage(err))
+			return store.IntelResult{}, 0, 0, aceso.Errorf(aceso.EINVALID, "%s: neither a MISP event nor a feed manifest (%s)", redactURL(src), aceso.ErrorMessage(err))
 		}
 		b, err := store.CollectMISPFeed(ctx, man, src, 0, func(ctx context.Context, uuid string) ([]byte, string, error) {
 			evSrc := sibling(src, uuid+".json")
@@ -241,17 +243,18 @@ func importMISP(ctx context.Context, db *store.DB, p access.Principal, src strin
 			return b, evSrc, err
 		})
 		if err != nil {
-			return store.IntelResult{}, 0, err
+			return store.IntelResult{}, 0, 0, err
 		}
 		items, skipped = b.Items, len(b.Rejected)
 	}
+	items, red = dropRed(items)
 	var res store.IntelResult
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		res, err = tx.AddIntel(ctx, p, items)
 		return err
 	})
-	return res, skipped, err
+	return res, skipped, red, err
 }
 
 // sibling names the file name next to src (a path or a URL).
@@ -261,4 +264,19 @@ func sibling(src, name string) string {
 		return u.String()
 	}
 	return filepath.Join(filepath.Dir(src), name)
+}
+
+// dropRed removes TLP:RED objects before they are stored: the store refuses
+// them (RED is addressed to named people, intel to an organisation), and a
+// feed with one RED event should still bring in the rest.
+func dropRed(items []store.Intel) (kept []store.Intel, red int) {
+	kept = items[:0]
+	for _, it := range items {
+		if it.TLP == share.TLPRed {
+			red++
+			continue
+		}
+		kept = append(kept, it)
+	}
+	return kept, red
 }

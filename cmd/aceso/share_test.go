@@ -156,6 +156,8 @@ func TestShareImportMISPCLI(t *testing.T) {
 	}
 	untagged := filepath.Join(t.TempDir(), "event.json")
 	os.WriteFile(untagged, []byte(`{"response":[{"Event":{"uuid":"5a0b1c2d-0000-4000-8000-00000000abcd","info":"untagged","timestamp":"1700000000","Attribute":[{"type":"ip-dst","value":"192.0.2.9"}]}}]}`), 0o600)
+	red := filepath.Join(t.TempDir(), "red.json")
+	os.WriteFile(red, []byte(`{"Event":{"uuid":"5a0b1c2d-0000-4000-8000-00000000beef","info":"red","timestamp":"1700000000","Tag":[{"name":"tlp:red"}],"Attribute":[{"type":"ip-dst","value":"192.0.2.10"}]}}`), 0o600)
 	for _, tt := range []struct {
 		name string
 		args []string
@@ -164,6 +166,7 @@ func TestShareImportMISPCLI(t *testing.T) {
 		{"feed", []string{dir + "/manifest.json", "--org", "St. Anna Hospital"}, "imported 3 MISP events"},
 		{"feed again", []string{"--org", "St. Anna Hospital", dir + "/manifest.json"}, "imported 0 MISP events into St. Anna Hospital (3 already held"},
 		{"one untagged event", []string{untagged, "--org", "St. Anna Hospital"}, "imported 1 MISP events"},
+		{"a TLP:RED event is not stored", []string{red, "--org", "St. Anna Hospital"}, "imported 0 MISP events into St. Anna Hospital (0 already held, 0 unreadable, 1 TLP:RED not stored)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, out, stderr := runCmd(t, e, append([]string{"share", "import-misp", "--db", path}, tt.args...)...)

@@ -66,7 +66,7 @@ func cmdTAXII(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "pulled %d objects into %s (%d already held, %d refused)\n", res.Added, org, res.Duplicates, refused)
+	fmt.Fprintf(stdout, "pulled %d objects into %s (%d already held, %d refused; TLP:RED objects are never stored)\n", res.Added, org, res.Duplicates, refused)
 	return nil
 }
 
@@ -120,6 +120,8 @@ func pullTAXII(ctx context.Context, db *store.DB, p access.Principal, root, coll
 		}
 		next = env.Next
 	}
+	items, red := dropRed(items)
+	refused += red
 	var res store.IntelResult
 	err := db.InTx(ctx, func(tx *store.Tx) error {
 		var err error

@@ -79,8 +79,17 @@ func (r ImportResult) Changed() bool { return r.Outcome == "new" || r.Outcome ==
 // ImportAdvisory stores an advisory, upserting by tracking id: a newer (or
 // equal, but different) revision replaces the stored one, an older
 // revision is ignored so that replaying an archive never rolls back. Only
-// the CSIRT's analysts (and the system) ingest advisories.
+// the CSIRT's analysts (and the system) ingest advisories. An advisory the
+// CSIRT authored in Aceso (advisory.Advisory.Authored) is never replaced by
+// an import: the same tracking id from a feed, an upload or the CLI is
+// ECONFLICT; only publishing its draft (PublishAdvisoryDraft) revises it.
 func (tx *Tx) ImportAdvisory(ctx context.Context, p access.Principal, a *advisory.Advisory) (ImportResult, error) {
+	return tx.importAdvisory(ctx, p, a, false)
+}
+
+// importAdvisory is ImportAdvisory; fromDraft is true on the draft publish
+// path alone, which may revise the CSIRT's own advisory.
+func (tx *Tx) importAdvisory(ctx context.Context, p access.Principal, a *advisory.Advisory, fromDraft bool) (ImportResult, error) {
 	res := ImportResult{}
 	if err := authorizeCSIRT(p, access.ActAnalyse); err != nil {
 		return res, err
@@ -109,6 +118,15 @@ func (tx *Tx) ImportAdvisory(ctx context.Context, p access.Principal, a *advisor
 		return res, err
 	default:
 		res.ID = id
+		var stored struct {
+			Authored bool `json:"authored"`
+		}
+		if err := json.Unmarshal([]byte(old), &stored); err != nil {
+			return res, fmt.Errorf("advisory %s: stored document: %w", a.ID, err)
+		}
+		if stored.Authored && !fromDraft {
+			return res, aceso.Errorf(aceso.ECONFLICT, "advisory %s is the CSIRT's own, authored in Aceso; an import does not replace it (publish a new revision of its draft)", a.ID)
+		}
 		switch cmpRevision(a, rev, fromNullTS(cur)) {
 		case -1:
 			res.Outcome = "older"

@@ -341,7 +341,7 @@ func (tx *Tx) PublishAdvisoryDraft(ctx context.Context, p access.Principal, id i
 	if err := checkAuthoredCSAF(a, publisher); err != nil {
 		return out, err
 	}
-	imp, err := tx.ImportAdvisory(ctx, p, a)
+	imp, err := tx.importAdvisory(ctx, p, a, true)
 	if err != nil {
 		return out, err
 	}

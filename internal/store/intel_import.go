@@ -72,8 +72,9 @@ type IntelImportReport struct {
 // ImportIntel stores a parsed batch for the principal's organisation
 // (analyst and up, through AddIntel: one audit entry when anything was
 // added) and reports each object: added, unchanged (the organisation held
-// that id and version already, or the batch repeats it) or rejected by the
-// parser.
+// that id and version already, or the batch repeats it), or rejected by the
+// parser or because it is TLP:RED (RED goes to named people, never to a
+// whole organisation, so it is not stored).
 func (tx *Tx) ImportIntel(ctx context.Context, p access.Principal, b IntelBatch) (IntelImportReport, error) {
 	rep := IntelImportReport{Source: b.Source, Format: b.Format, Items: []IntelImportItem{}}
 	if err := access.Authorize(p, access.ActAnalyse, p.OrgID); err != nil {
@@ -118,11 +119,15 @@ func (tx *Tx) ImportIntel(ctx context.Context, p access.Principal, b IntelBatch)
 	}
 	seen := map[key]bool{}
 	var fresh []Intel
+	red := 0
 	for i, it := range b.Items {
 		k := key{it.ObjectID, ts(it.Version)}
 		v := it.Version
 		item := IntelImportItem{ObjectID: it.ObjectID, ObjectType: it.ObjectType, Version: &v, TLP: it.TLP.String(), Outcome: ImportAdded, Reason: b.Notes[i]}
 		switch {
+		case it.TLP == share.TLPRed:
+			item.Outcome, item.Reason = ImportRejected, intelRedRefusal
+			red++
 		case held[k]:
 			item.Outcome, item.Reason = ImportUnchanged, "this version is held already"
 		case seen[k]:
@@ -137,11 +142,16 @@ func (tx *Tx) ImportIntel(ctx context.Context, p access.Principal, b IntelBatch)
 	if err != nil {
 		return rep, err
 	}
-	rep.Added, rep.Unchanged = res.Added, len(b.Items)-res.Added
+	rep.Added, rep.Unchanged = res.Added, len(b.Items)-red-res.Added
 	rep.Items = append(rep.Items, b.Rejected...)
-	rep.Rejected = len(b.Rejected)
+	rep.Rejected = len(b.Rejected) + red
 	return rep, nil
 }
+
+// intelRedRefusal is why an import rejects a TLP:RED object: intel belongs
+// to the whole organisation and reaches its API tokens, while RED is for
+// the people it was given to.
+const intelRedRefusal = "TLP:RED is for named people; Aceso does not store RED intelligence for an organisation"
 
 // Import formats a caller may ask for; IntelFormatAuto looks at the data.
 const IntelFormatAuto = "auto"

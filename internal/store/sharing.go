@@ -35,10 +35,14 @@ type SharedObservable struct {
 }
 
 // ShareObservable marks an observable already recorded on one of the
-// principal's incidents as shareable under label (reporter and up, audited).
-// TLP:RED is refused (it goes to named people, never on a machine channel);
-// AMBER+STRICT needs the organisation it is addressed to. Sharing the same
-// observable again replaces its label and addressee.
+// principal's incidents as shareable under label (reporter and up, audited
+// with the incident's own label). TLP:RED is refused (it goes to named
+// people, never on a machine channel); AMBER+STRICT needs the organisation
+// it is addressed to. A label looser than the incident's (incidentLabel:
+// unlabelled counts as AMBER+STRICT) needs the analyst role (EFORBIDDEN).
+// Sharing the same observable again replaces its label and addressee, at
+// the same label or a stricter one only: loosening an existing share is a
+// relabel (RelabelShared: analyst role and a reason), so it is EINVALID.
 func (tx *Tx) ShareObservable(ctx context.Context, p access.Principal, incidentID int64, kind, value string, label share.TLP, addressedOrg int64) (SharedObservable, error) {
 	if err := access.Authorize(p, access.ActWrite, p.OrgID); err != nil {
 		return SharedObservable{}, err
@@ -67,14 +71,42 @@ func (tx *Tx) ShareObservable(ctx context.Context, p access.Principal, incidentI
 	}
 	s := SharedObservable{OrgID: p.OrgID, IncidentID: incidentID, Kind: kind, Value: v, TLP: label,
 		AddressedOrg: addressedOrg, SharedBy: actorName(p), SharedAt: tx.now}
-	var obsID int64
-	err = tx.queryRow(ctx, "SELECT id FROM incident_observables WHERE org_id = $1 AND incident_id = $2 AND kind = $3 AND value = $4",
-		p.OrgID, incidentID, kind, v).Scan(&obsID)
+	var (
+		obsID  int64
+		incTLP incident.TLP
+	)
+	err = tx.queryRow(ctx, `SELECT o.id, i.tlp FROM incident_observables o JOIN incidents i ON i.org_id = o.org_id AND i.id = o.incident_id
+		WHERE o.org_id = $1 AND o.incident_id = $2 AND o.kind = $3 AND o.value = $4`,
+		p.OrgID, incidentID, kind, v).Scan(&obsID, &incTLP)
 	if err == sql.ErrNoRows {
 		return s, aceso.Errorf(aceso.ENOTFOUND, "incident %d has no observable %s %s", incidentID, kind, v)
 	}
 	if err != nil {
 		return s, err
+	}
+	// Sharing again never loosens: that is a relabel, which asks for the
+	// analyst role and a reason (RelabelShared). A stored label that does
+	// not read counts as stricter than any (fail closed).
+	var prev string
+	err = tx.queryRow(ctx, "SELECT tlp FROM shared_observables WHERE org_id = $1 AND observable_id = $2", p.OrgID, obsID).Scan(&prev)
+	switch {
+	case err == sql.ErrNoRows:
+	case err != nil:
+		return s, err
+	default:
+		if old, _ := share.ParseTLP(prev); old.Stricter(label) {
+			return s, aceso.Errorf(aceso.EINVALID, "tlp: %s %s is already shared as %s; loosening it to %s is a relabel (analyst role and a reason)",
+				kind, v, sharedLabelName(old, prev), label)
+		}
+	}
+	// Below the incident's own label only an analyst decides: a reporter
+	// shares at the incident's label or stricter.
+	incLabel := incidentLabel(incTLP)
+	if incLabel.Stricter(label) {
+		if err := access.Authorize(p, access.ActAnalyse, p.OrgID); err != nil {
+			return s, aceso.Errorf(aceso.EFORBIDDEN, "tlp: sharing under %s, looser than the incident's %s, needs the analyst role",
+				label, incidentLabelName(incTLP))
+		}
 	}
 	addr := sql.NullInt64{Int64: addressedOrg, Valid: addressedOrg != 0}
 	if _, err := tx.exec(ctx, "DELETE FROM shared_observables WHERE org_id = $1 AND observable_id = $2", p.OrgID, obsID); err != nil {
@@ -88,7 +120,27 @@ func (tx *Tx) ShareObservable(ctx context.Context, p access.Principal, incidentI
 	if err := tx.bumpSharing(ctx); err != nil {
 		return s, err
 	}
-	return s, tx.Audit(ctx, p, p.OrgID, "incident.observable.share", "incident", incidentID, audit.Change(nil, s))
+	return s, tx.Audit(ctx, p, p.OrgID, "incident.observable.share", "incident", incidentID, audit.Change(nil, struct {
+		SharedObservable
+		IncidentTLP string `json:"incident_tlp"`
+	}{s, string(incTLP)}))
+}
+
+// sharedLabelName names a stored share label for a message: its canonical
+// spelling, or the stored text when it does not read.
+func sharedLabelName(l share.TLP, stored string) string {
+	if l.Valid() {
+		return l.String()
+	}
+	return fmt.Sprintf("%.40q (unreadable)", stored)
+}
+
+// incidentLabelName names an incident's label for a message.
+func incidentLabelName(t incident.TLP) string {
+	if t == "" {
+		return "unlabelled (counts as TLP:AMBER+STRICT)"
+	}
+	return fmt.Sprintf("%.40s", string(t))
 }
 
 // SharedObservables lists what the principal's organisation has shared.
@@ -160,9 +212,10 @@ type IntelResult struct {
 // AddIntel stores imported objects for the principal's organisation
 // (analyst and up; one audit entry per call). An object whose id and
 // version the organisation holds already is counted as a duplicate, so a
-// repeated pull is harmless. Each item needs an object id, a valid TLP and
-// a JSON body; the error names the first that lacks one and nothing is
-// stored.
+// repeated pull is harmless. Each item needs an object id, a valid TLP
+// other than TLP:RED (stored intel reaches the whole organisation and its
+// API tokens; RED is for named people) and a JSON body; the error names the
+// first that lacks one and nothing is stored.
 func (tx *Tx) AddIntel(ctx context.Context, p access.Principal, items []Intel) (IntelResult, error) {
 	var res IntelResult
 	if err := access.Authorize(p, access.ActAnalyse, p.OrgID); err != nil {
@@ -177,6 +230,8 @@ func (tx *Tx) AddIntel(ctx context.Context, p access.Principal, items []Intel) (
 			return res, aceso.Errorf(aceso.EINVALID, "intel %d: object id must be 1 to 200 characters", i)
 		case !it.TLP.Valid():
 			return res, aceso.Errorf(aceso.EINVALID, "intel %d (%.80s): no valid TLP", i, it.ObjectID)
+		case it.TLP == share.TLPRed:
+			return res, aceso.Errorf(aceso.EINVALID, "intel %d (%.80s): %s", i, it.ObjectID, intelRedRefusal)
 		case !json.Valid(it.Body):
 			return res, aceso.Errorf(aceso.EINVALID, "intel %d (%.80s): body is not JSON", i, it.ObjectID)
 		}

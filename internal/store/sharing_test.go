@@ -295,7 +295,8 @@ func TestShareObservableRules(t *testing.T) {
 			{"strict needs an addressee", s.aAdmin, inc.ID, "evil.example", share.TLPAmberStrict, 0, aceso.EINVALID},
 			{"unknown addressee", s.aAdmin, inc.ID, "evil.example", share.TLPAmber, 99999, aceso.EINVALID},
 			{"defanged value matches", s.aAdmin, inc.ID, "EVIL[.]example", share.TLPGreen, 0, ""},
-			{"re-share replaces", s.aAdmin, inc.ID, "evil.example", share.TLPClear, 0, ""},
+			{"re-share looser is a relabel", s.aAdmin, inc.ID, "evil.example", share.TLPClear, 0, aceso.EINVALID},
+			{"re-share stricter replaces", s.aAdmin, inc.ID, "evil.example", share.TLPAmber, 0, ""},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				err := share1(tt.p, tt.inc, tt.value, tt.label, tt.addr)
@@ -305,7 +306,7 @@ func TestShareObservableRules(t *testing.T) {
 			})
 		}
 		list, err := db.SharedObservables(ctx, s.aAdmin)
-		if err != nil || len(list) != 1 || list[0].TLP != share.TLPClear || list[0].Value != "evil.example" {
+		if err != nil || len(list) != 1 || list[0].TLP != share.TLPAmber || list[0].Value != "evil.example" {
 			t.Fatalf("shared list: %+v %v", list, err)
 		}
 		if other, _ := db.SharedObservables(ctx, s.bAdmin); len(other) != 0 {

@@ -45,12 +45,15 @@ var allowLoopbackFetch = false
 // blockedPrefixes are address ranges an import never connects to, beyond
 // what netip classifies as private, loopback, link-local, multicast or
 // unspecified: shared address space, special-purpose and documentation
-// ranges, and IPv6 translation prefixes that embed IPv4 addresses (which
-// could reach a private network through a gateway).
+// ranges, IPv6 prefixes that embed IPv4 addresses (which could reach a
+// private network through a gateway or a dual stack: NAT64, Teredo, 6to4,
+// IPv4-compatible ::/96, IPv4-translated ::ffff:0:0:0/96) and the
+// deprecated site-local fec0::/10, which some networks still route inside.
 var blockedPrefixes = func() []netip.Prefix {
 	var out []netip.Prefix
 	for _, s := range []string{"0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "198.18.0.0/15", "198.51.100.0/24",
-		"203.0.113.0/24", "240.0.0.0/4", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/32", "2001:db8::/32", "2002::/16"} {
+		"203.0.113.0/24", "240.0.0.0/4", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/32", "2001:db8::/32", "2002::/16",
+		"::/96", "::ffff:0:0:0/96", "fec0::/10"} {
 		out = append(out, netip.MustParsePrefix(s))
 	}
 	return out
@@ -192,8 +195,26 @@ type importSource struct {
 	Format string // auto, misp, stix
 }
 
+// intelImports bounds the imports (uploaded or fetched) running at once in
+// the process: each may hold a 16 MiB document, a feed up to 64 MiB, and
+// what they parse into.
+var intelImports = make(chan struct{}, 2)
+
+// takeIntelImport claims an import slot before the request body is read,
+// returning the function that frees it; when every slot is taken it is
+// ETOOMANY at once (an import is not queued: the client tries again).
+func takeIntelImport() (release func(), err error) {
+	select {
+	case intelImports <- struct{}{}:
+		return func() { <-intelImports }, nil
+	default:
+		return nil, aceso.Errorf(aceso.ETOOMANY, "%d intelligence imports are running already; try again when one has finished", cap(intelImports))
+	}
+}
+
 // importIntel parses src (fetching it, and a feed's events, when it is a
-// URL) and stores what it holds for p in one transaction.
+// URL) and stores what it holds for p in one transaction. The caller holds
+// an import slot (takeIntelImport).
 func (s *Server) importIntel(ctx context.Context, p access.Principal, src importSource) (store.IntelImportReport, error) {
 	if err := access.Authorize(p, access.ActAnalyse, p.OrgID); err != nil {
 		return store.IntelImportReport{}, err
@@ -333,15 +354,22 @@ func readImportForm(r *http.Request) (importSource, error) {
 }
 
 func (s *Server) sharingImportSubmit(w http.ResponseWriter, r *http.Request, p access.Principal) error {
-	src, err := readImportForm(r)
-	var rep store.IntelImportReport
+	var (
+		src importSource
+		rep store.IntelImportReport
+	)
+	release, err := takeIntelImport()
+	if err == nil {
+		defer release()
+		src, err = readImportForm(r)
+	}
 	if err == nil {
 		rep, err = s.importIntel(r.Context(), p, src)
 	}
 	d := sharingImportData{URL: src.URL, Format: src.Format}
 	if err != nil {
 		switch c := aceso.ErrorCode(err); c {
-		case aceso.EINVALID, aceso.ETOOLARGE, aceso.EUNAVAILABLE:
+		case aceso.EINVALID, aceso.ETOOLARGE, aceso.EUNAVAILABLE, aceso.ETOOMANY:
 			s.renderSharingImport(w, r, statusOf[c], aceso.ErrorMessage(err), d)
 			return nil
 		}
@@ -353,10 +381,14 @@ func (s *Server) sharingImportSubmit(w http.ResponseWriter, r *http.Request, p a
 }
 
 func (s *Server) apiIntelImport(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	release, err := takeIntelImport()
+	if err != nil {
+		return err
+	}
+	defer release()
 	var src importSource
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt == "multipart/form-data" {
-		var err error
 		if src, err = readImportForm(r); err != nil {
 			return err
 		}

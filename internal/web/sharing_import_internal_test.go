@@ -25,6 +25,9 @@ func TestPublicAddr(t *testing.T) {
 		{"100.64.0.1", false}, {"0.0.0.0", false}, {"0.1.2.3", false}, {"224.0.0.1", false}, {"255.255.255.255", false}, {"240.0.0.1", false},
 		{"192.0.2.1", false}, {"198.18.0.1", false}, {"::", false}, {"fe80::1", false}, {"fd00::1", false}, {"ff02::1", false},
 		{"::ffff:10.0.0.1", false}, {"::ffff:127.0.0.1", false}, {"64:ff9b::a00:1", false}, {"2002:a00:1::", false}, {"2001:db8::1", false},
+		{"::a00:1", false}, {"::7f00:1", false}, {"::808:808", false}, // IPv4-compatible ::/96 (10.0.0.1, 127.0.0.1, 8.8.8.8)
+		{"::ffff:0:a00:1", false}, {"::ffff:0:a9fe:a9fe", false}, // IPv4-translated ::ffff:0:0:0/96 (10.0.0.1, 169.254.169.254)
+		{"fec0::1", false}, {"feff:ffff::1", false}, // site-local fec0::/10
 	} {
 		if got := publicAddr(netip.MustParseAddr(tt.addr)); got != tt.want {
 			t.Errorf("publicAddr(%s) = %v, want %v", tt.addr, got, tt.want)
