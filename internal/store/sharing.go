@@ -286,27 +286,7 @@ func (d *DB) IntelList(ctx context.Context, p access.Principal, limit int) ([]In
 const intelCols = "id, org_id, format, source, collection, object_id, object_type, version, spec_version, tlp, body, date_added"
 
 func (d *DB) intel(ctx context.Context, where string, args ...any) ([]Intel, error) {
-	rows, err := d.db.QueryContext(ctx, "SELECT "+intelCols+" FROM intel WHERE "+where, args...)
-	if err != nil {
-		return nil, d.translate(err)
-	}
-	defer rows.Close()
-	var out []Intel
-	for rows.Next() {
-		var (
-			it           Intel
-			tlp, body    string
-			ver, dateAdd int64
-		)
-		if err := rows.Scan(&it.ID, &it.OrgID, &it.Format, &it.Source, &it.Collection, &it.ObjectID, &it.ObjectType, &ver,
-			&it.SpecVersion, &tlp, &body, &dateAdd); err != nil {
-			return nil, d.translate(err)
-		}
-		it.TLP, _ = share.ParseTLP(tlp)
-		it.Body, it.Version, it.DateAdded = json.RawMessage(body), fromTS(ver), fromTS(dateAdd)
-		out = append(out, it)
-	}
-	return out, d.translate(rows.Err())
+	return d.intelRows(ctx, "SELECT "+intelCols+" FROM intel WHERE "+where, args...)
 }
 
 // ShareScope is who reads shared objects: a channel and, for the
