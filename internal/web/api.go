@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/aceso-health/aceso"
@@ -222,20 +221,12 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request, p access.Princ
 	q := r.URL.Query()
 	f := store.AuditFilter{OrgID: p.OrgID}
 	for name, dst := range map[string]*int64{"org": &f.OrgID, "before": &f.BeforeID} {
-		if v := q.Get(name); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return aceso.Errorf(aceso.EINVALID, "query parameter %s must be a number", name)
-			}
-			*dst = n
+		if err := queryNumber(q, name, 0, 0, dst); err != nil {
+			return err
 		}
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			return aceso.Errorf(aceso.EINVALID, "query parameter limit must be 1 to 500")
-		}
-		f.Limit = n
+	if err := queryNumber(q, "limit", 1, 500, &f.Limit); err != nil {
+		return err
 	}
 	entries, err := s.db.ListAudit(r.Context(), p, f)
 	if err != nil {

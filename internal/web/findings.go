@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -292,22 +291,11 @@ func findingFilter(q url.Values) (store.FindingFilter, error) {
 		name string
 		dst  *int64
 	}{{"advisory", &f.AdvisoryID}, {"device", &f.DeviceID}} {
-		if v := q.Get(n.name); v != "" {
-			id, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || id <= 0 {
-				return f, aceso.Errorf(aceso.EINVALID, "%s %q is not an id", n.name, v)
-			}
-			*n.dst = id
+		if err := queryNumber(q, n.name, 1, 0, n.dst); err != nil {
+			return f, err
 		}
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return f, aceso.Errorf(aceso.EINVALID, "limit %q is not a positive number", v)
-		}
-		f.Limit = n
-	}
-	return f, nil
+	return f, queryNumber(q, "limit", 1, 0, &f.Limit)
 }
 
 func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request, p access.Principal) error {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -244,23 +243,10 @@ func incidentFilter(q url.Values, regimes []string) (store.IncidentFilter, error
 	if f.Regime != "" && !slices.Contains(regimes, f.Regime) {
 		return f, aceso.Errorf(aceso.EINVALID, "regime: %q is not one of %s", f.Regime, strings.Join(regimes, ", "))
 	}
-	for name, dst := range map[string]*int64{"before": &f.Before} {
-		if v := q.Get(name); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 0 {
-				return f, aceso.Errorf(aceso.EINVALID, "%s: %q is not an incident id", name, v)
-			}
-			*dst = n
-		}
+	if err := queryNumber(q, "before", 0, 0, &f.Before); err != nil {
+		return f, err
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			return f, aceso.Errorf(aceso.EINVALID, "limit: %q is not a number from 1 to 500", v)
-		}
-		f.Limit = n
-	}
-	return f, nil
+	return f, queryNumber(q, "limit", 1, 500, &f.Limit)
 }
 
 var statuses = []incident.Status{incident.StatusNew, incident.StatusTriage, incident.StatusContainment, incident.StatusEradication, incident.StatusRecovery, incident.StatusClosed}

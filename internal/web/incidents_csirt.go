@@ -90,22 +90,11 @@ func csirtFilter(q url.Values, now time.Time) (store.CSIRTFilter, error) {
 	f := store.CSIRTFilter{Status: incident.Status(q.Get("status")), Open: q.Get("open") == "1", RSITClass: q.Get("rsit_class"),
 		AtRisk: q.Get("at_risk") == "1", Duplicates: q.Get("duplicates") == "1", Now: now}
 	for name, dst := range map[string]*int64{"org": &f.OrgID, "before": &f.Before} {
-		if v := q.Get(name); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 0 {
-				return f, aceso.Errorf(aceso.EINVALID, "%s: %q is not an id", name, v)
-			}
-			*dst = n
+		if err := queryNumber(q, name, 0, 0, dst); err != nil {
+			return f, err
 		}
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			return f, aceso.Errorf(aceso.EINVALID, "limit: %q is not 1–500", v)
-		}
-		f.Limit = n
-	}
-	return f, nil
+	return f, queryNumber(q, "limit", 1, 500, &f.Limit)
 }
 
 func (s *Server) apiIncidentShare(w http.ResponseWriter, r *http.Request, p access.Principal) error {
@@ -368,21 +357,7 @@ func (s *Server) renderCSIRTIncident(w http.ResponseWriter, r *http.Request, p a
 // csirtPageWrite runs a CSIRT form post and redirects back to the page;
 // bad input re-renders it with the message.
 func (s *Server) csirtPageWrite(w http.ResponseWriter, r *http.Request, p access.Principal, flash string, fn func(tx *store.Tx, id int64) error) error {
-	id, err := pathID(r, "incident")
-	if err != nil {
-		return err
-	}
-	if _, err := formValue(r, "csrf_token"); err != nil {
-		return err
-	}
-	err = s.db.InTx(r.Context(), func(tx *store.Tx) error { return fn(tx, id) })
-	if c := aceso.ErrorCode(err); err != nil && (c == aceso.EINVALID || c == aceso.ECONFLICT) {
-		return s.renderCSIRTIncident(w, r, p, aceso.ErrorMessage(err), statusOf[c])
-	}
-	if err != nil {
-		return err
-	}
-	return seeOther(w, r, "/csirt/incidents/"+itoa(id)+"?flash="+url.QueryEscape(flash))
+	return s.incidentFormWrite(w, r, p, "/csirt/incidents/", s.renderCSIRTIncident, flash, fn)
 }
 
 func formID(r *http.Request, name string) (int64, error) {

@@ -364,6 +364,16 @@ func assessmentForm(rec store.Incident) url.Values {
 // pageWrite runs a store write from an incident page form: success goes
 // back to the incident with a flash, bad input re-renders it with the error.
 func (s *Server) pageWrite(w http.ResponseWriter, r *http.Request, p access.Principal, flash string, fn func(tx *store.Tx, id int64) error) error {
+	return s.incidentFormWrite(w, r, p, "/incidents/", s.renderIncident, flash, fn)
+}
+
+// incidentFormWrite is the shape of every incident form post, on the
+// member's page (base "/incidents/") and the CSIRT's ("/csirt/incidents/"):
+// check the CSRF token, run fn in a transaction, redirect back to base+id
+// with a flash, or re-render with the message when the input was refused.
+func (s *Server) incidentFormWrite(w http.ResponseWriter, r *http.Request, p access.Principal, base string,
+	rerender func(http.ResponseWriter, *http.Request, access.Principal, string, int) error,
+	flash string, fn func(tx *store.Tx, id int64) error) error {
 	id, err := pathID(r, "incident")
 	if err != nil {
 		return err
@@ -373,12 +383,12 @@ func (s *Server) pageWrite(w http.ResponseWriter, r *http.Request, p access.Prin
 	}
 	err = s.db.InTx(r.Context(), func(tx *store.Tx) error { return fn(tx, id) })
 	if c := aceso.ErrorCode(err); err != nil && (c == aceso.EINVALID || c == aceso.ECONFLICT) {
-		return s.renderIncident(w, r, p, aceso.ErrorMessage(err), statusOf[c])
+		return rerender(w, r, p, aceso.ErrorMessage(err), statusOf[c])
 	}
 	if err != nil {
 		return err
 	}
-	return seeOther(w, r, "/incidents/"+itoa(id)+"?flash="+url.QueryEscape(flash))
+	return seeOther(w, r, base+itoa(id)+"?flash="+url.QueryEscape(flash))
 }
 
 func (s *Server) incidentTransition(w http.ResponseWriter, r *http.Request, p access.Principal) error {

@@ -114,14 +114,7 @@ func deviceFilter(q url.Values) (store.DeviceFilter, error) {
 		SupportStatus: inventory.SupportStatus(q.Get("support")), Sort: q.Get("sort"), After: q.Get("after"),
 		Desc: q.Get("desc") == "1" || q.Get("desc") == "true", Count: q.Get("count") == "1" || q.Get("count") == "true",
 	}
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 {
-			return f, aceso.Errorf(aceso.EINVALID, "limit %q must be a number from 1 to 500", l)
-		}
-		f.Limit = n
-	}
-	return f, nil
+	return f, queryNumber(q, "limit", 1, 0, &f.Limit) // the store caps it at 500
 }
 
 func (s *Server) apiDevices(w http.ResponseWriter, r *http.Request, p access.Principal) error {

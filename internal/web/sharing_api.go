@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/aceso-health/aceso"
 	"github.com/aceso-health/aceso/internal/access"
@@ -79,12 +78,8 @@ func (s *Server) apiSharedObservables(w http.ResponseWriter, r *http.Request, p 
 
 func (s *Server) apiIntel(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 	limit := 100
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return aceso.Errorf(aceso.EINVALID, "query parameter limit must be 1 to 1000")
-		}
-		limit = n
+	if err := queryNumber(r.URL.Query(), "limit", 1, 1000, &limit); err != nil {
+		return err
 	}
 	list, err := s.db.IntelList(r.Context(), p, limit)
 	if err != nil {

@@ -236,14 +236,7 @@ func intelFilter(q url.Values) (store.IntelFilter, error) {
 		}
 		f.TLP = l
 	}
-	if v := q.Get("before"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return f, aceso.Errorf(aceso.EINVALID, "before %.40q must be a number", v)
-		}
-		f.Before = n
-	}
-	return f, nil
+	return f, queryNumber(q, "before", 0, 0, &f.Before)
 }
 
 func (s *Server) sharingIntelPage(w http.ResponseWriter, r *http.Request, p access.Principal) error {

@@ -447,13 +447,10 @@ func parseObjectQuery(r *http.Request) (objectQuery, error) {
 			oq.versions = append(oq.versions, s)
 		}
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return oq, aceso.Errorf(aceso.EINVALID, "limit %.20q: not a positive integer", v)
-		}
-		oq.limit = min(n, 1000) // a server may lower the limit (TAXII 2.1 §3.4)
+	if err := queryNumber(q, "limit", 1, 0, &oq.limit); err != nil {
+		return oq, err
 	}
+	oq.limit = min(oq.limit, 1000) // a server may lower the limit (TAXII 2.1 §3.4)
 	if v := q.Get("next"); v != "" {
 		k, err := parseToken(v)
 		if err != nil {
