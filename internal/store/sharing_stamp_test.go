@@ -37,26 +37,20 @@ func TestSharingStampChangesOnEveryWrite(t *testing.T) {
 			t.Fatal(err)
 		}
 		step("unshare")
-		again := func() {
-			t.Helper()
-			if err := db.InTx(ctx, func(tx *store.Tx) error {
-				_, err := tx.ShareObservable(ctx, s.aAdmin, obs.IncidentID, "domain", "c2.stamp.example", share.TLPGreen, 0)
-				return err
-			}); err != nil {
-				t.Fatal(err)
-			}
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ShareObservable(ctx, s.aAdmin, obs.IncidentID, "domain", "c2.stamp.example", share.TLPGreen, 0)
+			return err
+		}); err != nil {
+			t.Fatal(err)
 		}
-		again()
 		step("re-share of the same observable at the same instant")
-		if _, err := relabel(db, s.aAdmin, obs.ID+0, share.TLPAmber, ""); err != nil {
-			// The re-shared row may have a new id: relabel the current one.
-			list, lerr := db.SharedObservables(ctx, s.aAdmin)
-			if lerr != nil || len(list) != 1 {
-				t.Fatalf("shared observables: %v %v (relabel: %v)", list, lerr, err)
-			}
-			if _, err := relabel(db, s.aAdmin, list[0].ID, share.TLPAmber, ""); err != nil {
-				t.Fatal(err)
-			}
+		// The re-share may have a new id: relabel the row that is shared now.
+		list, err := db.SharedObservables(ctx, s.aAdmin)
+		if err != nil || len(list) != 1 {
+			t.Fatalf("shared observables: %v %v", list, err)
+		}
+		if _, err := relabel(db, s.aAdmin, list[0].ID, share.TLPAmber, ""); err != nil {
+			t.Fatal(err)
 		}
 		step("relabel")
 		parent := s.a.ID

@@ -134,7 +134,7 @@ func formValue(r *http.Request, name string) (string, error) {
 		if asErr(err, &mbe) {
 			return "", aceso.Errorf(aceso.ETOOLARGE, "form larger than %d bytes", mbe.Limit)
 		}
-		return "", aceso.Errorf(aceso.EINVALID, "malformed form: %v", err)
+		return "", aceso.Wrap(aceso.EINVALID, err, "malformed form: %v", err)
 	}
 	return strings.TrimSpace(r.PostFormValue(name)), nil
 }

@@ -331,7 +331,7 @@ func readImportForm(r *http.Request) (importSource, error) {
 		if errors.As(err, &mbe) {
 			return src, aceso.Errorf(aceso.ETOOLARGE, "upload larger than %d MiB", intelDocMax>>20)
 		}
-		return src, aceso.Errorf(aceso.EINVALID, "malformed form: %v", err)
+		return src, aceso.Wrap(aceso.EINVALID, err, "malformed form: %v", err)
 	}
 	src.Format, src.URL = r.FormValue("format"), strings.TrimSpace(r.FormValue("url"))
 	if src.URL != "" {
